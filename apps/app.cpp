@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+// Options shared by the subcommands.
+#include "apps/app.hpp"
+
+#include "host/env.hpp"
+#include "host/errors.hpp"
+
+namespace gasm::app {
+
+void add_common(CLI::App& cmd, CommonOptions& o, bool with_model, bool with_device) {
+    cmd.add_option("--weights", o.weights,
+                   "Weight file (default: $GASM_WEIGHTS, else gasm_weights.h5)");
+    cmd.add_flag("-q,--quiet", o.quiet, "Only warnings and errors on stderr");
+    cmd.add_flag("-v,--verbose", o.verbose, "Debug messages on stderr");
+    cmd.add_option("--log-format", o.log_format, "Log format: text or json")
+        ->check(CLI::IsMember({"text", "json"}));
+    if (!with_model) return;
+    cmd.add_flag("--force-regen", o.force_regen,
+                 "Regenerate the weights and replace the file (also GASM_FORCE_REGEN=true)");
+    cmd.add_option("--seed", o.seed, "Seed of weight generation (default 42)");
+    cmd.add_option("--feature-dim", o.feature_dim, "Feature size F (default 768)");
+    cmd.add_option("--hidden-dim", o.hidden_dim, "Hidden size H (default 256)");
+    cmd.add_option("--output-dim", o.output_dim, "Geometry size D (default 3)");
+    cmd.add_option("--num-heads", o.num_heads, "Attention heads (default 4)");
+    cmd.add_option("--max-iterations", o.max_iterations, "Refinement iterations K (default 6)");
+    if (!with_device) return;
+    cmd.add_option("--device", o.device, "auto, cpu, cuda or cuda:N (default $GASM_DEVICE, auto)");
+    cmd.add_option("--threads", o.threads, "CPU threads (default: all cores)")
+        ->check(CLI::Range(0, 1024));
+    cmd.add_option("--precision", o.precision, "CUDA matrix precision: fp32 or tf32")
+        ->check(CLI::IsMember({"fp32", "tf32"}));
+    cmd.add_option("--curvature", o.curvature, "Curvature: gaussian, mean or ollivier_ricci")
+        ->check(CLI::IsMember({"gaussian", "mean", "ollivier_ricci"}));
+}
+
+void start_logging(const CommonOptions& o) {
+    if (o.quiet && o.verbose) throw UsageError("--quiet and --verbose exclude each other");
+    setup_logging(o.quiet ? LogLevel::quiet : o.verbose ? LogLevel::verbose : LogLevel::normal,
+                  parse_log_format(o.log_format));
+}
+
+WeightsRequest weights_request(const CommonOptions& o) {
+    WeightsRequest r;
+    r.path = resolve_weights_path(o.weights);
+    r.force_regen = o.force_regen;
+    if (!o.force_regen) r.force_regen = env::get_bool("GASM_FORCE_REGEN").value_or(false);
+    r.seed = o.seed;
+    r.feature_dim = o.feature_dim;
+    r.hidden_dim = o.hidden_dim;
+    r.output_dim = o.output_dim;
+    r.num_heads = o.num_heads;
+    r.max_iterations = o.max_iterations;
+    r.config().validate();
+    return r;
+}
+
+std::string device_request(const CommonOptions& o) {
+    if (!o.device.empty()) return o.device;
+    if (auto v = env::get("GASM_DEVICE")) {
+        if (v->empty()) throw UsageError("GASM_DEVICE is set but empty (auto, cpu, cuda, cuda:N)");
+        return *v;
+    }
+    return "auto";
+}
+
+BackendOptions backend_options(const CommonOptions& o) {
+    BackendOptions b;
+    b.threads = o.threads;
+    b.precision = parse_precision(o.precision);
+    return b;
+}
+
+}  // namespace gasm::app

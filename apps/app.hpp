@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+// Shared pieces of the subcommands: the options every command takes (weights path, model
+// configuration, device, logging) and the helpers that turn them into library calls.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <optional>
+#include <string>
+
+#include "host/config.hpp"
+#include "host/devices.hpp"
+#include "host/logging.hpp"
+#include "io/weight_store.hpp"
+
+namespace gasm::app {
+
+struct CommonOptions {
+    std::optional<std::string> weights;
+    bool force_regen = false;
+    std::optional<uint64_t> seed;
+    std::optional<int64_t> feature_dim, hidden_dim, output_dim, num_heads, max_iterations;
+    std::string device = "";  // empty: GASM_DEVICE, else auto
+    int threads = 0;
+    std::string precision = "fp32";
+    std::string curvature = "gaussian";
+    bool quiet = false, verbose = false;
+    std::string log_format = "text";
+};
+
+// Flags shared by the commands; `with_model` adds the configuration and device flags.
+void add_common(CLI::App& cmd, CommonOptions& o, bool with_model, bool with_device);
+
+// Logging from the flags (called first by every command).
+void start_logging(const CommonOptions& o);
+
+// The weights request from the flags and GASM_FORCE_REGEN / GASM_WEIGHTS (flags win).
+WeightsRequest weights_request(const CommonOptions& o);
+
+// The device: --device, else GASM_DEVICE, else auto.
+std::string device_request(const CommonOptions& o);
+
+BackendOptions backend_options(const CommonOptions& o);
+
+// Subcommand registration; each adds its options and its callback.
+void add_run(CLI::App& app);
+void add_weights(CLI::App& app);
+void add_info(CLI::App& app);
+void add_check(CLI::App& app);
+void add_bench(CLI::App& app);
+
+}  // namespace gasm::app

@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+// `gasm_gpu bench`: throughput and latency of the forward pass on synthetic scenes, per case
+// (scenes x entities), as a table to paste into an issue or as JSON. The weights come through
+// the usual lifecycle, so the numbers are for the weights a run would use.
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include "apps/app.hpp"
+#include "apps/run_engine.hpp"
+#include "host/errors.hpp"
+#include "host/synthetic.hpp"
+
+namespace gasm::app {
+
+namespace {
+
+struct BenchArgs {
+    CommonOptions common;
+    std::vector<std::string> cases{"1x10", "1000x10", "1x1000"};
+    int repeat = 5;
+    double min_seconds = 1.0;
+    bool json_out = false;
+};
+
+struct Case {
+    int64_t scenes, entities;
+};
+
+Case parse_case(const std::string& text) {
+    Case c{};
+    char x = 0;
+    std::istringstream in(text);
+    if (!(in >> c.scenes >> x >> c.entities) || x != 'x' || c.scenes < 1 || c.entities < 1 ||
+        !in.eof())
+        throw UsageError("--case must look like SCENESxENTITIES (e.g. 1000x10), got " + text);
+    return c;
+}
+
+struct Timing {
+    double median_s = 0, best_s = 0;
+    int runs = 0;
+};
+
+Timing time_case(Engine& engine, const SceneBatch& batch, int repeat, double min_seconds) {
+    std::vector<double> times;
+    run_batch(engine, batch);  // warm-up: page in weights, size the workspaces
+    const auto start = std::chrono::steady_clock::now();
+    while (static_cast<int>(times.size()) < repeat ||
+           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() <
+               min_seconds) {
+        const auto t0 = std::chrono::steady_clock::now();
+        run_batch(engine, batch);
+        times.push_back(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+        if (times.size() >= 1000) break;
+    }
+    std::sort(times.begin(), times.end());
+    return {times[times.size() / 2], times.front(), static_cast<int>(times.size())};
+}
+
+void bench(BenchArgs& a) {
+    start_logging(a.common);
+    Engine engine = start_engine(a.common);
+    const ModelConfig& cfg = engine.backend->config();
+    nlohmann::json rows = nlohmann::json::array();
+    if (!a.json_out) {
+        std::printf("device: %s, model %s, curvature %s\n", engine.backend->device_name().c_str(),
+                    cfg.describe().c_str(), a.common.curvature.c_str());
+        std::printf("| %-12s | %8s | %12s | %12s | %14s | %5s |\n", "case", "entities",
+                    "median ms", "best ms", "scenes/s", "runs");
+        std::printf("|%s|%s|%s|%s|%s|%s|\n", "--------------", "----------", "--------------",
+                    "--------------", "----------------", "-------");
+    }
+    for (const auto& text : a.cases) {
+        const Case c = parse_case(text);
+        SyntheticSpec spec;
+        spec.scenes = c.scenes;
+        spec.min_entities = spec.max_entities = c.entities;
+        spec.feature_dim = cfg.feature_dim;
+        const SceneBatch batch = synthetic_batch(spec);
+        const Timing t = time_case(engine, batch, a.repeat, a.min_seconds);
+        const double rate = static_cast<double>(c.scenes) / t.median_s;
+        rows.push_back({{"case", text},
+                        {"scenes", c.scenes},
+                        {"entities", c.entities},
+                        {"median_ms", t.median_s * 1e3},
+                        {"best_ms", t.best_s * 1e3},
+                        {"scenes_per_second", rate},
+                        {"runs", t.runs},
+                        {"device", engine.backend->device_name()}});
+        if (!a.json_out) {
+            std::printf("| %-12s | %8lld | %12.3f | %12.3f | %14.1f | %5d |\n", text.c_str(),
+                        static_cast<long long>(c.entities), t.median_s * 1e3, t.best_s * 1e3,
+                        rate, t.runs);
+            std::fflush(stdout);
+        }
+    }
+    if (a.json_out) std::cout << rows.dump(2) << "\n";
+}
+
+}  // namespace
+
+void add_bench(CLI::App& app) {
+    auto a = std::make_shared<BenchArgs>();
+    CLI::App* cmd = app.add_subcommand("bench", "Throughput and latency on synthetic scenes");
+    add_common(*cmd, a->common, /*with_model=*/true, /*with_device=*/true);
+    cmd->add_option("--case", a->cases, "SCENESxENTITIES, repeatable (default 1x10 1000x10 1x1000)");
+    cmd->add_option("--repeat", a->repeat, "Timed runs per case, at least (default 5)")
+        ->check(CLI::Range(1, 1000));
+    cmd->add_option("--min-seconds", a->min_seconds, "Time per case, at least (default 1)");
+    cmd->add_flag("--json", a->json_out, "Print JSON");
+    cmd->callback([a] { bench(*a); });
+}
+
+}  // namespace gasm::app

@@ -1,0 +1,123 @@
+// SPDX-License-Identifier: MIT
+// `gasm_gpu run`: the main job. Reads scenes (a sentence, a text file, a JSON or HDF5 scene
+// file, or the built-in example), runs the weight lifecycle and the model, and writes the
+// results to stdout or --output. Nothing is written when anything fails.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+
+#include "apps/app.hpp"
+#include "apps/run_engine.hpp"
+#include "host/errors.hpp"
+#include "host/text/text_frontend.hpp"
+#include "io/scenes.hpp"
+
+namespace gasm::app {
+
+namespace {
+
+struct RunArgs {
+    CommonOptions common;
+    std::string input, output, text, text_file;
+    std::string format = "json";
+    int max_entities = 15;
+};
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+    return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(),
+                                                  suffix) == 0;
+}
+
+bool is_h5(const std::string& path) {
+    return ends_with(path, ".h5") || ends_with(path, ".hdf5") || ends_with(path, ".hdf");
+}
+
+void check_args(const RunArgs& a) {
+    int sources = !a.input.empty() + !a.text.empty() + !a.text_file.empty();
+    if (sources > 1) throw UsageError("give one of --input, --text and --text-file");
+    if (!a.input.empty() && !is_h5(a.input) && !ends_with(a.input, ".json"))
+        throw UsageError("--input must name a .json or .h5 file, got " + a.input);
+    if (!a.output.empty() && !is_h5(a.output) && !ends_with(a.output, ".json"))
+        throw UsageError("--output must name a .json or .h5 file, got " + a.output);
+    if (!a.output.empty() && a.format == "table")
+        throw UsageError("--format table prints to the terminal; leave out --output");
+    if (!a.input.empty() && !std::filesystem::exists(a.input))
+        throw InputError(a.input + ": no such input file");
+}
+
+SceneBatch read_input(const RunArgs& a, int64_t feature_dim, uint64_t seed) {
+    text::TextOptions topt;
+    topt.feature_dim = feature_dim;
+    topt.seed = seed;
+    topt.max_entities = a.max_entities;
+    SceneBatch batch;
+    batch.feature_dim = feature_dim;
+    if (!a.input.empty()) {
+        return is_h5(a.input) ? read_scenes_h5(a.input, feature_dim)
+                              : read_scenes_json(a.input, feature_dim);
+    }
+    if (!a.text_file.empty()) {
+        auto scenes = text::scenes_from_text_file(a.text_file, topt);
+        for (size_t i = 0; i < scenes.size(); ++i)
+            batch.append(scenes[i], a.text_file + ", scene " + std::to_string(i));
+        return batch;
+    }
+    const std::string sentence = a.text.empty() ? kExampleSentence : a.text;
+    if (a.text.empty()) spdlog::info("No input given: running the built-in example sentence");
+    batch.append(text::scene_from_text(sentence, topt, a.text.empty() ? "example" : "--text"),
+                 "--text");
+    return batch;
+}
+
+void run(RunArgs& a) {
+    start_logging(a.common);
+    check_args(a);
+    const auto t0 = std::chrono::steady_clock::now();
+    Engine engine = start_engine(a.common);
+    const ModelConfig& cfg = engine.backend->config();
+    // Text features use the run's seed so a sentence gives the same scene everywhere.
+    SceneBatch batch = read_input(a, cfg.feature_dim, a.common.seed.value_or(42));
+    spdlog::info("Running {} scene(s), {} entities", batch.num_scenes(), batch.total_entities());
+    const auto t1 = std::chrono::steady_clock::now();
+    BatchResult result = run_batch(engine, batch);
+    const auto t2 = std::chrono::steady_clock::now();
+    RunFacts facts;
+    facts.device = engine.backend->device_name();
+    facts.weights_path = engine.weights.path;
+    facts.weights_digest = engine.weights.digest;
+    facts.seconds_model = std::chrono::duration<double>(t2 - t1).count();
+    facts.seconds_total = std::chrono::duration<double>(t2 - t0).count();
+    if (a.format == "table") {
+        std::cout << results_to_table(batch, result);
+    } else if (a.output.empty()) {
+        std::cout << results_to_json(batch, result, facts).dump(2) << "\n";
+    } else if (is_h5(a.output)) {
+        write_results_h5(a.output, result, facts);
+    } else {
+        write_text_atomic(a.output, results_to_json(batch, result, facts).dump(2) + "\n");
+    }
+    std::cout.flush();
+    if (!a.output.empty()) spdlog::info("Wrote results to {}", a.output);
+    spdlog::info("Done in {:.3f} s (model {:.3f} s)", facts.seconds_total, facts.seconds_model);
+}
+
+}  // namespace
+
+void add_run(CLI::App& app) {
+    auto args = std::make_shared<RunArgs>();
+    CLI::App* cmd = app.add_subcommand("run", "Place the entities of scenes in 3-D");
+    add_common(*cmd, args->common, /*with_model=*/true, /*with_device=*/true);
+    cmd->add_option("--input", args->input, "Scene file (.json or .h5)");
+    cmd->add_option("--text", args->text, "A sentence to turn into a scene");
+    cmd->add_option("--text-file", args->text_file, "A text file, one scene per non-empty line");
+    cmd->add_option("--max-entities", args->max_entities, "Entities per sentence (default 15)")
+        ->check(CLI::Range(1, 1000));
+    cmd->add_option("--output", args->output, "Result file (.json or .h5; default JSON on stdout)");
+    cmd->add_option("--format", args->format, "json or table")
+        ->check(CLI::IsMember({"json", "table"}));
+    cmd->callback([args] { run(*args); });
+}
+
+}  // namespace gasm::app

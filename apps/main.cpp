@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: MIT
+// gasm_gpu: parses the command line and dispatches to a subcommand. Library errors arrive as
+// exceptions and become exit codes here (interface.md): 1 runtime, 2 usage, 3 weight file,
+// 4 input.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <exception>
+#include <new>
+
+#include "apps/app.hpp"
+#include "host/build_info.hpp"
+#include "host/errors.hpp"
+
+int main(int argc, char** argv) {
+    CLI::App app{"gasm_gpu: the GASM scene-placement model on CPU and CUDA"};
+    app.require_subcommand(1);
+    app.set_version_flag("--version", std::string("gasm_gpu ") + gasm::build::kVersion);
+    gasm::app::add_run(app);
+    gasm::app::add_weights(app);
+    gasm::app::add_info(app);
+    gasm::app::add_check(app);
+    gasm::app::add_bench(app);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help and --version print and succeed; every other parse error is a usage error.
+        return app.exit(e) == 0 ? 0 : static_cast<int>(gasm::ExitCode::usage);
+    } catch (const gasm::Error& e) {
+        std::fprintf(stderr, "gasm_gpu: error: %s\n", e.what());
+        return static_cast<int>(e.code());
+    } catch (const std::bad_alloc&) {
+        std::fprintf(stderr, "gasm_gpu: error: out of memory\n");
+        return static_cast<int>(gasm::ExitCode::runtime);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "gasm_gpu: error: %s\n", e.what());
+        return static_cast<int>(gasm::ExitCode::runtime);
+    }
+    return 0;
+}

@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+// What `run`, `serve` and `bench` share: the weights lifecycle plus the backend on the chosen
+// device, started once, then batches through it in bounded chunks.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "apps/app.hpp"
+#include "host/backend.hpp"
+#include "io/weight_store.hpp"
+
+namespace gasm::app {
+
+struct Engine {
+    LoadedWeights weights;
+    std::unique_ptr<Backend> backend;
+    RunOptions run_options;
+};
+
+// Chooses the device, runs the weight lifecycle and loads the weights onto the device.
+Engine start_engine(const CommonOptions& o);
+
+// Runs a batch through the engine in chunks of whole scenes (bounded memory), calling
+// progress(done_scenes) after each chunk.
+BatchResult run_batch(Engine& engine, const SceneBatch& batch,
+                      const std::function<void(int64_t)>& progress = {});
+
+// The built-in example sentence `run` uses without input.
+inline constexpr const char* kExampleSentence =
+    "The robot arm stands on the table, 30 cm left of the red box, and the camera is above "
+    "the table.";
+
+}  // namespace gasm::app

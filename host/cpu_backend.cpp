@@ -1,0 +1,270 @@
+// SPDX-License-Identifier: MIT
+// The CPU backend: the whole forward pass of model.md over a batch. All entities of the scenes
+// still refining are stacked into one matrix per step, so each projection is one BLAS call for
+// the whole batch; attention, curvature and constraints then run per scene on the thread pool.
+// Scenes that converge leave the stack (their rows are compacted out), so later iterations only
+// pay for the scenes still running.
+#include <cblas.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <thread>
+
+#include "host/backend.hpp"
+#include "host/errors.hpp"
+#include "host/math_cpu.hpp"
+#include "host/thread_pool.hpp"
+
+namespace gasm {
+
+namespace {
+
+int resolve_threads(int requested) {
+    if (requested > 0) return requested;
+    return std::max(1u, std::thread::hardware_concurrency());
+}
+
+// The parameters the forward pass reads, with q/k/v/pos/rot stacked into one projection.
+struct CpuWeights {
+    std::vector<float> proj_w;  // (3H + 7, F)
+    std::vector<float> proj_b;  // (3H + 7)
+    const float *out_w, *out_b, *ln_g, *ln_b;
+    const float *f2g_w, *f2g_b, *g2f_w, *g2f_b;
+    std::vector<const float*> w0, b0, w3, b3, lng, lnb;  // per iteration
+    se3::Transform tf;
+    float lambda, target;
+};
+
+CpuWeights pack(const Weights& w) {
+    const ModelConfig& c = w.config;
+    CpuWeights p;
+    for (const char* name : {"q_proj", "k_proj", "v_proj", "pos_embedding", "rot_embedding"}) {
+        std::string base = std::string("se3_attention.") + name;
+        const auto& W = w.get(base + ".weight").data;
+        const auto& B = w.get(base + ".bias").data;
+        p.proj_w.insert(p.proj_w.end(), W.begin(), W.end());
+        p.proj_b.insert(p.proj_b.end(), B.begin(), B.end());
+    }
+    p.out_w = w.data("se3_attention.out_proj.weight");
+    p.out_b = w.data("se3_attention.out_proj.bias");
+    p.ln_g = w.data("se3_attention.layer_norm.weight");
+    p.ln_b = w.data("se3_attention.layer_norm.bias");
+    p.f2g_w = w.data("feature_to_geom.weight");
+    p.f2g_b = w.data("feature_to_geom.bias");
+    p.g2f_w = w.data("geom_to_feature.weight");
+    p.g2f_b = w.data("geom_to_feature.bias");
+    for (int64_t k = 0; k < c.max_iterations; ++k) {
+        std::string base = "feature_evolution." + std::to_string(k);
+        p.w0.push_back(w.data(base + ".0.weight"));
+        p.b0.push_back(w.data(base + ".0.bias"));
+        p.w3.push_back(w.data(base + ".3.weight"));
+        p.b3.push_back(w.data(base + ".3.bias"));
+        p.lng.push_back(w.data(base + ".4.weight"));
+        p.lnb.push_back(w.data(base + ".4.bias"));
+    }
+    p.tf = se3::make_transform(w.data("se3_attention.se3_params"));
+    p.lambda = w.data("se3_attention.distance_scale")[0];
+    p.target = w.data("target_curvature")[0];
+    return p;
+}
+
+// Per-scene structures that do not change across iterations.
+struct SceneGraph {
+    cpu::IncomingEdges in;
+    cpu::Adjacency adj;
+};
+
+class CpuBackend final : public Backend {
+public:
+    CpuBackend(const Weights& w, const CpuOptions& o)
+        : weights_(w), packed_(pack(weights_)), pool_(resolve_threads(o.threads)) {
+        openblas_set_num_threads(resolve_threads(o.threads));
+    }
+
+    std::string device_name() const override { return "cpu"; }
+    const ModelConfig& config() const override { return weights_.config; }
+    BatchResult forward(const SceneBatch& batch, const RunOptions& options) override;
+
+private:
+    // The rows of the scenes still refining, stacked; scene_rows[i] is the first row of the
+    // i-th active scene within the stack.
+    struct Active {
+        std::vector<int64_t> scenes;
+        std::vector<int64_t> first;  // size scenes + 1
+    };
+
+    void attention(const SceneBatch& batch, const Active& act, const std::vector<SceneGraph>& g,
+                   const float* X, float* U);
+    void refine_step(int64_t k, const Active& act, float* X);
+
+    Weights weights_;
+    CpuWeights packed_;
+    ThreadPool pool_;
+    // Workspaces reused across calls, sized to the largest stack seen.
+    std::vector<float> proj_, O_, U_, Hh_, Z_, G_, Gc_;
+    std::vector<se3::Vec3> P_;
+    std::vector<se3::Quat> q_;
+};
+
+void CpuBackend::attention(const SceneBatch& batch, const Active& act,
+                           const std::vector<SceneGraph>& graphs, const float* X, float* U) {
+    const ModelConfig& c = weights_.config;
+    const int64_t F = c.feature_dim, H = c.hidden_dim, W = 3 * H + 7;
+    const int64_t rows = act.first.back();
+    proj_.resize(static_cast<size_t>(rows * W));
+    cpu::linear(X, rows, F, packed_.proj_w.data(), packed_.proj_b.data(), W, proj_.data());
+    P_.resize(static_cast<size_t>(rows));
+    q_.resize(static_cast<size_t>(rows));
+    for (int64_t r = 0; r < rows; ++r) cpu::pose(&proj_[r * W + 3 * H], packed_.tf, &P_[r], &q_[r]);
+
+    // Work items: (active scene, block of targets), so one large scene spreads over threads.
+    constexpr int64_t kTargetsPerItem = 16;
+    std::vector<std::pair<int64_t, int64_t>> items;
+    for (size_t i = 0; i < act.scenes.size(); ++i) {
+        const int64_t n = act.first[i + 1] - act.first[i];
+        for (int64_t t = 0; t < n; t += kTargetsPerItem) items.emplace_back(i, t);
+    }
+    O_.resize(static_cast<size_t>(rows * H));
+    pool_.parallel_for(static_cast<int64_t>(items.size()), [&](int64_t b, int64_t e, int) {
+        std::vector<float> scratch;
+        for (int64_t it = b; it < e; ++it) {
+            const auto [i, t0] = items[it];
+            const int64_t s = act.scenes[i], base = act.first[i];
+            const int64_t n = act.first[i + 1] - base;
+            cpu::AttentionScene sc;
+            sc.n = n;
+            sc.Q = &proj_[base * W];
+            sc.K = sc.Q + H;
+            sc.V = sc.Q + 2 * H;
+            sc.ld = W;
+            sc.P = &P_[base];
+            sc.q = &q_[base];
+            sc.rel_norm = batch.has_relations(s) ? &batch.rel_norms[batch.rel_offsets[s]] : nullptr;
+            sc.in = batch.custom_edges[s] ? &graphs[s].in : nullptr;
+            cpu::attention_rows(sc, H, c.num_heads, packed_.lambda, t0,
+                                std::min(n, t0 + kTargetsPerItem), &O_[base * H], scratch);
+        }
+    });
+    // U = LayerNorm(out_proj(O) + X)
+    std::copy(X, X + rows * F, U);
+    cpu::linear(O_.data(), rows, H, packed_.out_w, packed_.out_b, F, U, /*accumulate=*/true);
+    cpu::layer_norm(U, rows, F, packed_.ln_g, packed_.ln_b);
+}
+
+void CpuBackend::refine_step(int64_t k, const Active& act, float* X) {
+    const ModelConfig& c = weights_.config;
+    const int64_t F = c.feature_dim, H = c.hidden_dim;
+    const int64_t rows = act.first.back();
+    // X += LayerNorm_k(W3 relu(W0 U + b0) + b3)
+    Hh_.resize(static_cast<size_t>(rows * H));
+    cpu::linear(U_.data(), rows, F, packed_.w0[k], packed_.b0[k], H, Hh_.data());
+    for (auto& v : Hh_) v = v > 0.0f ? v : 0.0f;
+    Z_.resize(static_cast<size_t>(rows * F));
+    cpu::linear(Hh_.data(), rows, H, packed_.w3[k], packed_.b3[k], F, Z_.data());
+    cpu::layer_norm(Z_.data(), rows, F, packed_.lng[k], packed_.lnb[k]);
+    for (int64_t i = 0; i < rows * F; ++i) X[i] += Z_[i];
+}
+
+BatchResult CpuBackend::forward(const SceneBatch& batch, const RunOptions& options) {
+    const ModelConfig& c = weights_.config;
+    const int64_t F = c.feature_dim, D = c.output_dim, K = c.max_iterations;
+    if (batch.feature_dim != F)
+        throw InputError("scenes have " + std::to_string(batch.feature_dim) +
+                         " features per entity but the weights expect " + std::to_string(F));
+    batch.validate("batch");
+    const int64_t S = batch.num_scenes();
+    BatchResult result;
+    result.reset(batch.offsets, D, K);
+    if (S == 0) return result;
+
+    std::vector<SceneGraph> graphs(static_cast<size_t>(S));
+    for (int64_t s = 0; s < S; ++s) {
+        if (!batch.custom_edges[s]) continue;
+        const auto* e = batch.edges.data() + batch.edge_offsets[s];
+        const int64_t ne = batch.edge_offsets[s + 1] - batch.edge_offsets[s];
+        graphs[s].in = cpu::incoming_edges(e, ne, batch.scene_size(s));
+        graphs[s].adj = cpu::symmetric_adjacency(e, ne, batch.scene_size(s));
+    }
+
+    Active act;
+    act.scenes.resize(static_cast<size_t>(S));
+    std::iota(act.scenes.begin(), act.scenes.end(), 0);
+    act.first = batch.offsets;
+    std::vector<float> X(batch.features);
+
+    for (int64_t k = 0; k < K && !act.scenes.empty(); ++k) {
+        const int64_t rows = act.first.back();
+        U_.resize(static_cast<size_t>(rows * F));
+        attention(batch, act, graphs, X.data(), U_.data());
+        refine_step(k, act, X.data());
+        G_.resize(static_cast<size_t>(rows * D));
+        cpu::linear(X.data(), rows, F, packed_.f2g_w, packed_.f2g_b, D, G_.data());
+        Gc_ = G_;
+        std::vector<uint8_t> done(act.scenes.size(), 0);
+        pool_.parallel_for(static_cast<int64_t>(act.scenes.size()), [&](int64_t b, int64_t e, int) {
+            std::vector<float> cv;
+            for (int64_t i = b; i < e; ++i) {
+                const int64_t s = act.scenes[i], base = act.first[i];
+                const int64_t n = act.first[i + 1] - base;
+                float* g = &Gc_[base * D];
+                cpu::apply_constraints(g, n, D, &batch.distance[batch.dist_offsets[s]],
+                                       batch.dist_offsets[s + 1] - batch.dist_offsets[s],
+                                       &batch.angle[batch.angle_offsets[s]],
+                                       batch.angle_offsets[s + 1] - batch.angle_offsets[s],
+                                       batch.collision[s]);
+                const bool custom = batch.custom_edges[s];
+                const float mean = cpu::curvature(
+                    options.curvature, g, n, D, custom ? &graphs[s].adj : nullptr,
+                    batch.edges.data() + batch.edge_offsets[s],
+                    batch.edge_offsets[s + 1] - batch.edge_offsets[s], cv);
+                result.curvature[s * K + k] = mean;
+                result.iterations[s] = static_cast<int32_t>(k + 1);
+                if (std::fabs(mean - packed_.target) < constants::kConvergenceTol) {
+                    result.converged[s] = 1;
+                    done[i] = 1;
+                    // S = feature_to_geom(X): the unconstrained G of this iteration.
+                    std::copy(&G_[base * D], &G_[(base + n) * D],
+                              &result.positions[batch.offsets[s] * D]);
+                }
+            }
+        });
+        // Feedback for the scenes still running: X += 0.1 * geom_to_feature(G constrained).
+        Z_.resize(static_cast<size_t>(rows * F));
+        cpu::linear(Gc_.data(), rows, D, packed_.g2f_w, packed_.g2f_b, F, Z_.data());
+        for (int64_t i = 0; i < rows * F; ++i) X[i] += constants::kFeedbackScale * Z_[i];
+        // Compact: drop the rows of converged scenes from the stack.
+        Active next;
+        next.first.push_back(0);
+        int64_t write = 0;
+        for (size_t i = 0; i < act.scenes.size(); ++i) {
+            if (done[i]) continue;
+            const int64_t base = act.first[i], n = act.first[i + 1] - base;
+            if (write != base)
+                std::memmove(&X[write * F], &X[base * F], sizeof(float) * n * F);
+            next.scenes.push_back(act.scenes[i]);
+            write += n;
+            next.first.push_back(write);
+        }
+        act = std::move(next);
+    }
+    // Scenes that ran all K iterations: S = feature_to_geom(X).
+    const int64_t rows = act.first.back();
+    G_.resize(static_cast<size_t>(rows * D));
+    cpu::linear(X.data(), rows, F, packed_.f2g_w, packed_.f2g_b, D, G_.data());
+    for (size_t i = 0; i < act.scenes.size(); ++i) {
+        const int64_t s = act.scenes[i], base = act.first[i];
+        std::copy(&G_[base * D], &G_[act.first[i + 1] * D], &result.positions[batch.offsets[s] * D]);
+    }
+    return result;
+}
+
+}  // namespace
+
+std::unique_ptr<Backend> make_cpu_backend(const Weights& weights, const CpuOptions& options) {
+    return std::make_unique<CpuBackend>(weights, options);
+}
+
+}  // namespace gasm

@@ -1,0 +1,246 @@
+// SPDX-License-Identifier: MIT
+// Weight file reading and writing. A load trusts nothing in the file: each attribute and
+// dataset is checked against the configuration before anything is allocated from it.
+#include "io/weights_h5.hpp"
+
+#include <sys/stat.h>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <fstream>
+#include <set>
+
+#include "host/build_info.hpp"
+#include "host/env.hpp"
+#include "host/errors.hpp"
+#include "io/h5util.hpp"
+
+namespace gasm {
+
+namespace {
+
+std::string dataset_path(const std::string& key) {
+    std::string p = "/" + key;
+    for (char& ch : p)
+        if (ch == '.') ch = '/';
+    return p;
+}
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+    throw WeightsError("weight file " + path + ": " + what +
+                       " (regenerate with --force-regen, or check --weights)");
+}
+
+// A first look at the bytes, so that an empty file, a git-LFS pointer or text gets a message
+// that says what it is instead of HDF5's generic refusal.
+void check_signature(const std::string& path) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) fail(path, std::string("cannot stat: ") + strerror(errno));
+    if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
+    if (st.st_size == 0) fail(path, "the file is empty (0 bytes)");
+    std::ifstream in(path, std::ios::binary);
+    char head[64] = {};
+    in.read(head, sizeof head);
+    std::string start(head, static_cast<size_t>(in.gcount()));
+    if (start.rfind("version https://git-lfs", 0) == 0)
+        fail(path, "this is a git-LFS pointer, not the weights (run 'git lfs pull')");
+    if (H5Fis_hdf5(path.c_str()) <= 0) {
+        if (st.st_size < 512) fail(path, "not an HDF5 file (" + std::to_string(st.st_size) +
+                                             " bytes; truncated or another format)");
+        fail(path, "not an HDF5 file (another format, or damaged)");
+    }
+}
+
+int64_t config_attr(hid_t root, const std::string& path, const char* name) {
+    auto v = h5::read_int_attr(root, name);
+    if (!v) fail(path, std::string("root attribute '") + name + "' is missing or not an integer");
+    return *v;
+}
+
+void collect_datasets(hid_t loc, const std::string& prefix, std::set<std::string>& out,
+                      int depth) {
+    if (depth > 16) return;
+    H5G_info_t info{};
+    if (H5Gget_info(loc, &info) < 0) return;
+    for (hsize_t i = 0; i < info.nlinks && i < 100000; ++i) {
+        char name[1024] = {};
+        if (H5Lget_name_by_idx(loc, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name,
+                               H5P_DEFAULT) < 0)
+            continue;
+        std::string full = prefix + "/" + name;
+        H5O_info_t oinfo{};
+        if (H5Oget_info_by_name2(loc, name, &oinfo, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
+            out.insert(full);  // a dangling or external link: reported as unexpected
+            continue;
+        }
+        if (oinfo.type == H5O_TYPE_GROUP) {
+            h5::Id g(H5Gopen2(loc, name, H5P_DEFAULT));
+            if (g.valid()) collect_datasets(g.get(), full, out, depth + 1);
+        } else {
+            out.insert(full);
+        }
+    }
+}
+
+void read_tensor(hid_t file, const std::string& path, const ParamSpec& spec, Tensor& t) {
+    const std::string ds_path = dataset_path(spec.key);
+    h5::Id ds(H5Dopen2(file, ds_path.c_str(), H5P_DEFAULT));
+    if (!ds.valid()) fail(path, "dataset " + ds_path + " is missing");
+    h5::Id type(H5Dget_type(ds.get()));
+    if (H5Tget_class(type.get()) != H5T_FLOAT || H5Tget_size(type.get()) != 4 ||
+        H5Tget_order(type.get()) != H5T_ORDER_LE)
+        fail(path, "dataset " + ds_path + " is not IEEE float32 little-endian");
+    std::vector<hsize_t> d = h5::dims(ds.get());
+    std::vector<int64_t> got(d.begin(), d.end());
+    if (got != spec.shape) {
+        ParamSpec shown = spec;
+        shown.shape = got;
+        fail(path, "dataset " + ds_path + " has shape " + shown.shape_text() + ", expected " +
+                       spec.shape_text());
+    }
+    t.shape = spec.shape;
+    t.data.assign(static_cast<size_t>(spec.numel()), 0.0f);
+    if (H5Dread(ds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data.data()) < 0)
+        fail(path, "dataset " + ds_path + " cannot be read (checksum mismatch or damaged data)");
+    for (size_t i = 0; i < t.data.size(); ++i)
+        if (!std::isfinite(t.data[i]))
+            fail(path, "dataset " + ds_path + " holds a non-finite value at element " +
+                           std::to_string(i));
+    if (!spec.shape.empty()) {
+        h5::Id dcpl(H5Dget_create_plist(ds.get()));
+        bool has_fletcher = false;
+        int nf = H5Pget_nfilters(dcpl.get());
+        for (int f = 0; f < nf; ++f) {
+            unsigned flags = 0;
+            size_t nelm = 0;
+            unsigned cd[8];
+            if (H5Pget_filter2(dcpl.get(), static_cast<unsigned>(f), &flags, &nelm, cd, 0,
+                               nullptr, nullptr) == H5Z_FILTER_FLETCHER32)
+                has_fletcher = true;
+        }
+        if (!has_fletcher) fail(path, "dataset " + ds_path + " carries no Fletcher32 checksum");
+    }
+}
+
+}  // namespace
+
+std::string creation_time_utc() {
+    std::time_t t = std::time(nullptr);
+    if (auto epoch = env::get("SOURCE_DATE_EPOCH")) {
+        char* end = nullptr;
+        long long v = std::strtoll(epoch->c_str(), &end, 10);
+        if (epoch->empty() || *end != '\0' || v < 0)
+            throw UsageError("SOURCE_DATE_EPOCH must be a non-negative integer, got '" + *epoch +
+                             "'");
+        t = static_cast<std::time_t>(v);
+    }
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return buf;
+}
+
+void write_weights_file(const Weights& w, const std::string& path) {
+    h5::Id file = h5::create_truncate(path);
+    if (!file.valid()) throw std::runtime_error("HDF5 cannot create the file");
+    hid_t root = file.get();
+    h5::write_string_attr(root, "format", kFormatName);
+    h5::write_int32_attr(root, "format_version", kFormatVersion);
+    const ModelConfig& c = w.config;
+    h5::write_int64_attr(root, "feature_dim", c.feature_dim);
+    h5::write_int64_attr(root, "hidden_dim", c.hidden_dim);
+    h5::write_int64_attr(root, "output_dim", c.output_dim);
+    h5::write_int64_attr(root, "num_heads", c.num_heads);
+    h5::write_int64_attr(root, "max_iterations", c.max_iterations);
+    if (w.seed) h5::write_uint64_attr(root, "seed", *w.seed);
+    h5::write_string_attr(root, "generator", w.generator);
+    h5::write_string_attr(root, "created_by", std::string("gasm_gpu ") + build::kVersion);
+    h5::write_string_attr(root, "created_utc", creation_time_utc());
+    h5::write_string_attr(root, "content_sha256", content_sha256(w));
+    for (size_t i = 0; i < w.specs.size(); ++i) {
+        const ParamSpec& s = w.specs[i];
+        std::vector<hsize_t> d(s.shape.begin(), s.shape.end());
+        h5::write_dataset(root, dataset_path(s.key), H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, d,
+                          w.tensors[i].data.data(), /*chunked=*/!d.empty());
+    }
+    if (H5Fflush(root, H5F_SCOPE_GLOBAL) < 0) throw std::runtime_error("HDF5 flush failed");
+    file.reset();
+}
+
+WeightsFileFacts read_weights_facts(const std::string& path) {
+    WeightsFileFacts f;
+    h5::silence_errors();
+    if (H5Fis_hdf5(path.c_str()) <= 0) {
+        f.error = "not an HDF5 file";
+        return f;
+    }
+    h5::Id file = h5::open_read(path);
+    if (!file.valid()) {
+        f.error = "HDF5 cannot open the file";
+        return f;
+    }
+    hid_t r = file.get();
+    f.format = h5::read_string_attr(r, "format");
+    f.format_version = h5::read_int_attr(r, "format_version");
+    f.generator = h5::read_string_attr(r, "generator");
+    f.created_by = h5::read_string_attr(r, "created_by");
+    f.created_utc = h5::read_string_attr(r, "created_utc");
+    f.content_sha256 = h5::read_string_attr(r, "content_sha256");
+    f.feature_dim = h5::read_int_attr(r, "feature_dim");
+    f.hidden_dim = h5::read_int_attr(r, "hidden_dim");
+    f.output_dim = h5::read_int_attr(r, "output_dim");
+    f.num_heads = h5::read_int_attr(r, "num_heads");
+    f.max_iterations = h5::read_int_attr(r, "max_iterations");
+    f.seed = h5::read_uint_attr(r, "seed");
+    return f;
+}
+
+Weights read_weights_file(const std::string& path) {
+    h5::silence_errors();
+    check_signature(path);
+    h5::Id file = h5::open_read(path);
+    if (!file.valid()) fail(path, "HDF5 cannot open the file (truncated or damaged)");
+    hid_t root = file.get();
+    auto format = h5::read_string_attr(root, "format");
+    if (!format) fail(path, "root attribute 'format' is missing (not a gasm weight file)");
+    if (*format != kFormatName)
+        fail(path, "format is '" + *format + "', expected '" + kFormatName + "'");
+    int64_t version = config_attr(root, path, "format_version");
+    if (version > kFormatVersion)
+        fail(path, "format_version " + std::to_string(version) +
+                       " is newer than this gasm_gpu reads (" + std::to_string(kFormatVersion) +
+                       "); upgrade gasm_gpu");
+    if (version != kFormatVersion)
+        fail(path, "format_version " + std::to_string(version) + " is not supported");
+    ModelConfig c;
+    c.feature_dim = config_attr(root, path, "feature_dim");
+    c.hidden_dim = config_attr(root, path, "hidden_dim");
+    c.output_dim = config_attr(root, path, "output_dim");
+    c.num_heads = config_attr(root, path, "num_heads");
+    c.max_iterations = config_attr(root, path, "max_iterations");
+    try {
+        c.validate();
+    } catch (const UsageError& e) {
+        fail(path, std::string("declared configuration is impossible: ") + e.what());
+    }
+    Weights w = make_empty_weights(c);
+    w.seed = h5::read_uint_attr(root, "seed");
+    w.generator = h5::read_string_attr(root, "generator").value_or("imported");
+    std::set<std::string> present;
+    collect_datasets(root, "", present, 0);
+    for (const auto& s : w.specs) present.erase(dataset_path(s.key));
+    if (!present.empty()) fail(path, "unexpected object " + *present.begin() + " in the file");
+    for (size_t i = 0; i < w.specs.size(); ++i) read_tensor(root, path, w.specs[i], w.tensors[i]);
+    auto digest = h5::read_string_attr(root, "content_sha256");
+    if (!digest) fail(path, "root attribute 'content_sha256' is missing");
+    std::string actual = content_sha256(w);
+    if (*digest != actual)
+        fail(path, "content_sha256 mismatch: the file says " + *digest + ", its data hash to " +
+                       actual);
+    return w;
+}
+
+}  // namespace gasm

@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+// The weight file (weights-format.md): writing one, reading one with every check a load makes,
+// and reading only its facts for `weights status`.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "host/params.hpp"
+
+namespace gasm {
+
+inline constexpr const char* kFormatName = "gasm-weights";
+inline constexpr int kFormatVersion = 1;
+
+// Writes `w` to `path` (created or truncated). Throws std::runtime_error with the HDF5 step
+// that failed; the caller owns atomicity (weight_store.cpp writes a temporary file).
+void write_weights_file(const Weights& w, const std::string& path);
+
+// Reads and checks everything: format, version, configuration attributes, every dataset with
+// its exact shape and type, no extra datasets, finite values, Fletcher32 on every chunk, and
+// the digest. Throws WeightsError naming the file and the dataset.
+Weights read_weights_file(const std::string& path);
+
+// The root attributes alone (no dataset is read); fields are empty where absent or unreadable.
+struct WeightsFileFacts {
+    std::optional<std::string> format, generator, created_by, created_utc, content_sha256;
+    std::optional<int64_t> format_version;
+    std::optional<int64_t> feature_dim, hidden_dim, output_dim, num_heads, max_iterations;
+    std::optional<uint64_t> seed;
+    std::string error;  // why the file could not be opened as HDF5, if it could not
+};
+WeightsFileFacts read_weights_facts(const std::string& path);
+
+// UTC now as ISO 8601, or SOURCE_DATE_EPOCH when set (reproducible files).
+std::string creation_time_utc();
+
+}  // namespace gasm

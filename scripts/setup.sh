@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Installs the Debian packages gasm_gpu needs (only those missing, quietly), then configures and
+# builds into build/. Leaves the executable at build/gasm_gpu. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(cmake ninja-build g++ pkg-config zlib1g-dev libhdf5-dev hdf5-tools libcli11-dev
+  nlohmann-json3-dev libspdlog-dev libopenblas-dev libssl-dev libgtest-dev libbenchmark-dev
+  python3-numpy python3-h5py libcpp-httplib-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}" >&2
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  export DEBIAN_FRONTEND=noninteractive
+  "${sudo_cmd[@]}" apt-get update -qq >/dev/null
+  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+build_dir=${GASM_BUILD_DIR:-build}
+if [ ! -f "$build_dir/build.ninja" ]; then
+  cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release ${GASM_CMAKE_ARGS:-} >/dev/null
+fi
+cmake --build "$build_dir" -j "$(nproc)" | grep -v -E '^\[[0-9]+/[0-9]+\] ' || true
+test -x "$build_dir/gasm_gpu"
