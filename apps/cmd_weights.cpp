@@ -144,8 +144,9 @@ void inspect(WeightsArgs& a) {
     WeightsLock lock(path, WeightsLock::Mode::shared);
     Weights w = read_weights_file(path);
     json rows = json::array();
-    std::printf("%-42s %-14s %12s %12s %12s %12s\n", "tensor", "shape", "min", "max", "mean",
-                "std");
+    if (!a.json_out)
+        std::printf("%-42s %-14s %12s %12s %12s %12s\n", "tensor", "shape", "min", "max",
+                    "mean", "std");
     for (size_t i = 0; i < w.specs.size(); ++i) {
         const auto& d = w.tensors[i].data;
         double mn = d[0], mx = d[0], sum = 0, sq = 0;

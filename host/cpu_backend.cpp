@@ -73,8 +73,9 @@ CpuWeights pack(const Weights& w) {
 
 // Per-scene structures that do not change across iterations.
 struct SceneGraph {
-    cpu::IncomingEdges in;
-    cpu::Adjacency adj;
+    cpu::IncomingEdges in;                       // attention: every listed edge, duplicates too
+    cpu::Adjacency adj;                          // gaussian curvature
+    std::vector<std::array<int64_t, 2>> unique;  // mean / ollivier_ricci: each edge once
 };
 
 class CpuBackend final : public Backend {
@@ -187,6 +188,10 @@ BatchResult CpuBackend::forward(const SceneBatch& batch, const RunOptions& optio
         const int64_t ne = batch.edge_offsets[s + 1] - batch.edge_offsets[s];
         graphs[s].in = cpu::incoming_edges(e, ne, batch.scene_size(s));
         graphs[s].adj = cpu::symmetric_adjacency(e, ne, batch.scene_size(s));
+        graphs[s].unique.assign(e, e + ne);
+        std::sort(graphs[s].unique.begin(), graphs[s].unique.end());
+        graphs[s].unique.erase(std::unique(graphs[s].unique.begin(), graphs[s].unique.end()),
+                               graphs[s].unique.end());
     }
 
     Active act;
@@ -216,10 +221,10 @@ BatchResult CpuBackend::forward(const SceneBatch& batch, const RunOptions& optio
                                        batch.angle_offsets[s + 1] - batch.angle_offsets[s],
                                        batch.collision[s]);
                 const bool custom = batch.custom_edges[s];
+                const auto& unique = graphs[s].unique;
                 const float mean = cpu::curvature(
                     options.curvature, g, n, D, custom ? &graphs[s].adj : nullptr,
-                    batch.edges.data() + batch.edge_offsets[s],
-                    batch.edge_offsets[s + 1] - batch.edge_offsets[s], cv);
+                    unique.data(), static_cast<int64_t>(unique.size()), cv);
                 result.curvature[s * K + k] = mean;
                 result.iterations[s] = static_cast<int32_t>(k + 1);
                 if (std::fabs(mean - packed_.target) < constants::kConvergenceTol) {

@@ -35,9 +35,12 @@ Id open_read(const std::string& path) {
 
 Id create_truncate(const std::string& path) {
     silence_errors();
-    Id file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT));
-    if (file.valid()) return file;
+    // The 1.8 file format checksums the superblock and every object header, so a flipped bit
+    // in metadata is refused on open; files stay readable by HDF5 1.8 and later (h5py, h5dump).
     Id fapl(H5Pcreate(H5P_FILE_ACCESS));
+    H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18);
+    Id file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()));
+    if (file.valid()) return file;
     H5Pset_file_locking(fapl.get(), false, true);
     return Id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()));
 }
@@ -97,6 +100,7 @@ std::optional<std::string> read_string_attr(hid_t obj, const char* name) {
     std::string buf(size, '\0');
     Id mem(H5Tcopy(H5T_C_S1));
     H5Tset_size(mem.get(), size);
+    H5Tset_cset(mem.get(), H5Tget_cset(type.get()));  // HDF5 converts no character sets
     if (H5Aread(attr.get(), mem.get(), buf.data()) < 0) return std::nullopt;
     buf.resize(buf.find('\0') == std::string::npos ? buf.size() : buf.find('\0'));
     return buf;

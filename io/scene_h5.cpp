@@ -159,6 +159,7 @@ std::vector<std::string> read_names(const Reader& r, hsize_t T) {
         if (len == 0 || len > 4096) r.refuse(name, "names longer than 4096 bytes");
         h5::Id mem(H5Tcopy(H5T_C_S1));
         H5Tset_size(mem.get(), len);
+        H5Tset_cset(mem.get(), H5Tget_cset(ftype.get()));
         std::vector<char> buf(T * len);
         if (T > 0 && H5Dread(ds.get(), mem.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, buf.data()) < 0)
             r.refuse(name, "cannot read the names");

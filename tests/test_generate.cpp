@@ -49,7 +49,7 @@ TEST(Generate, UniformMappingIsExactFloat32) {
 TEST(Generate, CanonicalTableAndConstants) {
     ModelConfig c;
     Weights w = generate_weights(c, 42);
-    ASSERT_EQ(w.specs.size(), 23u + 6u * 6u);
+    ASSERT_EQ(w.specs.size(), 21u + 6u * 6u);
     EXPECT_EQ(w.specs[0].key, "target_curvature");
     EXPECT_EQ(w.specs[3].key, "se3_attention.q_proj.weight");
     EXPECT_EQ(w.specs.back().key, "feature_evolution.5.4.bias");
