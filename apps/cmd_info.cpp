@@ -1,13 +1,12 @@
 // SPDX-License-Identifier: MIT
 // `gasm_gpu info`: the build's facts (version, compiler, CUDA compiled in, BLAS) and the
 // devices found, with the reason when there are none.
-#include <cblas.h>
-
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
 #include "apps/app.hpp"
+#include "host/blas.hpp"
 #include "host/build_info.hpp"
 #include "host/generate.hpp"
 
@@ -42,7 +41,7 @@ void info(const CommonOptions& o, bool as_json) {
         {"cuda_reason", r.devices.empty() ? r.reason : ""},
         {"weight_generator", using_curand() ? "cuRAND host API (Philox4x32-10)"
                                             : "built-in Philox4x32-10 (cuRAND layout)"},
-        {"blas", openblas_get_config()},
+        {"blas", blas::describe()},
         {"cpu_threads", std::thread::hardware_concurrency()}};
     if (as_json) {
         std::cout << j.dump(2) << "\n";

@@ -11,10 +11,7 @@
 #include "apps/app.hpp"
 #include "apps/run_engine.hpp"
 #include "host/errors.hpp"
-#if __has_include("host/text/text_frontend.hpp")
 #include "host/text/text_frontend.hpp"
-#define GASM_TMP_TEXT 1
-#endif
 #include "io/scenes.hpp"
 
 namespace gasm::app {
@@ -51,10 +48,6 @@ void check_args(const RunArgs& a) {
 }
 
 SceneBatch read_input(const RunArgs& a, int64_t feature_dim, uint64_t seed) {
-#ifndef GASM_TMP_TEXT
-    if (a.input.empty()) throw UsageError("text input is not built yet");
-    return is_h5(a.input) ? read_scenes_h5(a.input, feature_dim) : read_scenes_json(a.input, feature_dim);
-#else
     text::TextOptions topt;
     topt.feature_dim = feature_dim;
     topt.seed = seed;
@@ -76,7 +69,6 @@ SceneBatch read_input(const RunArgs& a, int64_t feature_dim, uint64_t seed) {
     batch.append(text::scene_from_text(sentence, topt, a.text.empty() ? "example" : "--text"),
                  "--text");
     return batch;
-#endif
 }
 
 void run(RunArgs& a) {

@@ -109,7 +109,7 @@ void generate(WeightsArgs& a) {
     std::string why = save_weights_atomic(w, req.path);
     if (!why.empty()) throw RuntimeFailure("cannot save " + req.path + ": " + why);
     spdlog::info("Generated GASM weights ({}) and saved to {}", w.config.describe(), req.path);
-    std::cout << content_sha256(w) << "  " << req.path << "\n";
+    std::cout << digest_of(w) << "  " << req.path << "\n";
 }
 
 void remove(WeightsArgs& a) {
@@ -133,9 +133,9 @@ void verify(WeightsArgs& a) {
     std::error_code ec;
     if (!fs::exists(path, ec)) throw WeightsError("weight file " + path + " does not exist");
     WeightsLock lock(path, WeightsLock::Mode::shared);
-    Weights w = read_weights_file(path);
+    Weights w = read_weights_file(path, WeightsCheck::full);
     std::cout << "ok " << path << " (" << w.config.describe() << ", " << w.parameter_count()
-              << " parameters, sha256 " << content_sha256(w) << ")\n";
+              << " parameters, sha256 " << digest_of(w) << ")\n";
 }
 
 void inspect(WeightsArgs& a) {
@@ -181,7 +181,7 @@ void import_npz(WeightsArgs& a) {
     std::string why = save_weights_atomic(w, path);
     if (!why.empty()) throw RuntimeFailure("cannot save " + path + ": " + why);
     spdlog::info("Imported {} ({}) into {}", a.file, w.config.describe(), path);
-    std::cout << content_sha256(w) << "  " << path << "\n";
+    std::cout << digest_of(w) << "  " << path << "\n";
 }
 
 void export_npz(WeightsArgs& a) {

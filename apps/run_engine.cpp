@@ -13,9 +13,14 @@ Engine start_engine(const CommonOptions& o) {
     e.run_options.curvature = parse_curvature(o.curvature);
     e.weights = ensure_weights(weights_request(o));
     e.backend = make_backend(choice, e.weights.weights, backend_options(o));
-    spdlog::info("Loaded GASM weights from {} onto {} ({}, sha256 {})", e.weights.path,
-                 e.backend->device_name(), e.weights.weights.config.describe(),
-                 e.weights.digest.substr(0, 12));
+    if (e.weights.generated)
+        spdlog::info("GASM weights generated in memory are on {} ({}, sha256 {})",
+                     e.backend->device_name(), e.weights.weights->config.describe(),
+                     e.weights.digest.substr(0, 12));
+    else
+        spdlog::info("Loaded GASM weights from {} onto {} ({}, sha256 {})", e.weights.path,
+                     e.backend->device_name(), e.weights.weights->config.describe(),
+                     e.weights.digest.substr(0, 12));
     return e;
 }
 

@@ -29,5 +29,8 @@ struct CpuOptions {
 };
 
 std::unique_ptr<Backend> make_cpu_backend(const Weights& weights, const CpuOptions& options);
+// The same without a copy of the weights: the backend shares them.
+std::unique_ptr<Backend> make_cpu_backend(std::shared_ptr<const Weights> weights,
+                                          const CpuOptions& options);
 
 }  // namespace gasm

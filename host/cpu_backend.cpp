@@ -4,11 +4,10 @@
 // the whole batch; attention, curvature and constraints then run per scene on the thread pool.
 // Scenes that converge leave the stack (their rows are compacted out), so later iterations only
 // pay for the scenes still running.
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <limits>
 #include <numeric>
 #include <thread>
@@ -29,8 +28,8 @@ int resolve_threads(int requested) {
 
 // The parameters the forward pass reads, with q/k/v/pos/rot stacked into one projection.
 struct CpuWeights {
-    std::vector<float> proj_w;  // (3H + 7, F)
-    std::vector<float> proj_b;  // (3H + 7)
+    FloatBuffer proj_w;  // (3H + 7, F)
+    FloatBuffer proj_b;  // (3H + 7)
     const float *out_w, *out_b, *ln_g, *ln_b;
     const float *f2g_w, *f2g_b, *g2f_w, *g2f_b;
     std::vector<const float*> w0, b0, w3, b3, lng, lnb;  // per iteration
@@ -80,13 +79,12 @@ struct SceneGraph {
 
 class CpuBackend final : public Backend {
 public:
-    CpuBackend(const Weights& w, const CpuOptions& o)
-        : weights_(w), packed_(pack(weights_)), pool_(resolve_threads(o.threads)) {
-        openblas_set_num_threads(resolve_threads(o.threads));
+    CpuBackend(std::shared_ptr<const Weights> w, const CpuOptions& o)
+        : weights_(std::move(w)), packed_(pack(*weights_)), pool_(resolve_threads(o.threads)) {
     }
 
     std::string device_name() const override { return "cpu"; }
-    const ModelConfig& config() const override { return weights_.config; }
+    const ModelConfig& config() const override { return weights_->config; }
     BatchResult forward(const SceneBatch& batch, const RunOptions& options) override;
 
 private:
@@ -97,29 +95,51 @@ private:
         std::vector<int64_t> first;  // size scenes + 1
     };
 
+    // Runs fn(first_row, count) over blocks of [0, rows) on the pool.
+    void for_row_blocks(int64_t rows, const std::function<void(int64_t, int64_t)>& fn);
+    // Projections, poses and attention of the stacked rows: fills proj_, P_, q_ and O_.
     void attention(const SceneBatch& batch, const Active& act, const std::vector<SceneGraph>& g,
-                   const float* X, float* U);
-    void refine_step(int64_t k, const Active& act, float* X);
+                   const float* X);
+    // The rest of iteration k on rows [r0, r0 + n): attention output, evolution block, G.
+    void refine_rows(int64_t k, int64_t r0, int64_t n, float* X);
 
-    Weights weights_;
+    std::shared_ptr<const Weights> weights_;
     CpuWeights packed_;
     ThreadPool pool_;
     // Workspaces reused across calls, sized to the largest stack seen.
-    std::vector<float> proj_, O_, U_, Hh_, Z_, G_, Gc_;
+    FloatBuffer proj_, O_, U_, Hh_, Z_, G_, Gc_;
     std::vector<se3::Vec3> P_;
     std::vector<se3::Quat> q_;
 };
 
+void CpuBackend::for_row_blocks(int64_t rows, const std::function<void(int64_t, int64_t)>& fn) {
+    // Blocks of at most 128 rows, at least one per thread when there are enough rows, so each
+    // thread's BLAS call is single-threaded and stays in cache.
+    constexpr int64_t kMaxBlock = 128;
+    const int64_t blocks = std::max<int64_t>(
+        std::min<int64_t>(pool_.size(), (rows + 15) / 16), (rows + kMaxBlock - 1) / kMaxBlock);
+    pool_.parallel_for(blocks, [&](int64_t b, int64_t e, int) {
+        for (int64_t i = b; i < e; ++i) {
+            const int64_t r0 = rows * i / blocks, r1 = rows * (i + 1) / blocks;
+            if (r0 < r1) fn(r0, r1 - r0);
+        }
+    });
+}
+
 void CpuBackend::attention(const SceneBatch& batch, const Active& act,
-                           const std::vector<SceneGraph>& graphs, const float* X, float* U) {
-    const ModelConfig& c = weights_.config;
+                           const std::vector<SceneGraph>& graphs, const float* X) {
+    const ModelConfig& c = weights_->config;
     const int64_t F = c.feature_dim, H = c.hidden_dim, W = 3 * H + 7;
     const int64_t rows = act.first.back();
     proj_.resize(static_cast<size_t>(rows * W));
-    cpu::linear(X, rows, F, packed_.proj_w.data(), packed_.proj_b.data(), W, proj_.data());
     P_.resize(static_cast<size_t>(rows));
     q_.resize(static_cast<size_t>(rows));
-    for (int64_t r = 0; r < rows; ++r) cpu::pose(&proj_[r * W + 3 * H], packed_.tf, &P_[r], &q_[r]);
+    for_row_blocks(rows, [&](int64_t r0, int64_t n) {
+        cpu::linear(X + r0 * F, n, F, packed_.proj_w.data(), packed_.proj_b.data(), W,
+                    &proj_[r0 * W]);
+        for (int64_t r = r0; r < r0 + n; ++r)
+            cpu::pose(&proj_[r * W + 3 * H], packed_.tf, &P_[r], &q_[r]);
+    });
 
     // Work items: (active scene, block of targets), so one large scene spreads over threads.
     constexpr int64_t kTargetsPerItem = 16;
@@ -149,28 +169,31 @@ void CpuBackend::attention(const SceneBatch& batch, const Active& act,
                                 std::min(n, t0 + kTargetsPerItem), &O_[base * H], scratch);
         }
     });
-    // U = LayerNorm(out_proj(O) + X)
-    std::copy(X, X + rows * F, U);
-    cpu::linear(O_.data(), rows, H, packed_.out_w, packed_.out_b, F, U, /*accumulate=*/true);
-    cpu::layer_norm(U, rows, F, packed_.ln_g, packed_.ln_b);
 }
 
-void CpuBackend::refine_step(int64_t k, const Active& act, float* X) {
-    const ModelConfig& c = weights_.config;
-    const int64_t F = c.feature_dim, H = c.hidden_dim;
-    const int64_t rows = act.first.back();
+void CpuBackend::refine_rows(int64_t k, int64_t r0, int64_t n, float* X) {
+    const ModelConfig& c = weights_->config;
+    const int64_t F = c.feature_dim, H = c.hidden_dim, D = c.output_dim;
+    float* x = X + r0 * F;
+    float* u = &U_[r0 * F];
+    float* hh = &Hh_[r0 * H];
+    float* z = &Z_[r0 * F];
+    // U = LayerNorm_attn(out_proj(O) + X)
+    std::copy(x, x + n * F, u);
+    cpu::linear(&O_[r0 * H], n, H, packed_.out_w, packed_.out_b, F, u, /*accumulate=*/true);
+    cpu::layer_norm(u, n, F, packed_.ln_g, packed_.ln_b);
     // X += LayerNorm_k(W3 relu(W0 U + b0) + b3)
-    Hh_.resize(static_cast<size_t>(rows * H));
-    cpu::linear(U_.data(), rows, F, packed_.w0[k], packed_.b0[k], H, Hh_.data());
-    for (auto& v : Hh_) v = v > 0.0f ? v : 0.0f;
-    Z_.resize(static_cast<size_t>(rows * F));
-    cpu::linear(Hh_.data(), rows, H, packed_.w3[k], packed_.b3[k], F, Z_.data());
-    cpu::layer_norm(Z_.data(), rows, F, packed_.lng[k], packed_.lnb[k]);
-    for (int64_t i = 0; i < rows * F; ++i) X[i] += Z_[i];
+    cpu::linear(u, n, F, packed_.w0[k], packed_.b0[k], H, hh);
+    for (int64_t i = 0; i < n * H; ++i) hh[i] = hh[i] > 0.0f ? hh[i] : 0.0f;
+    cpu::linear(hh, n, H, packed_.w3[k], packed_.b3[k], F, z);
+    cpu::layer_norm(z, n, F, packed_.lng[k], packed_.lnb[k]);
+    for (int64_t i = 0; i < n * F; ++i) x[i] += z[i];
+    // G = feature_to_geom(X)
+    cpu::linear(x, n, F, packed_.f2g_w, packed_.f2g_b, D, &G_[r0 * D]);
 }
 
 BatchResult CpuBackend::forward(const SceneBatch& batch, const RunOptions& options) {
-    const ModelConfig& c = weights_.config;
+    const ModelConfig& c = weights_->config;
     const int64_t F = c.feature_dim, D = c.output_dim, K = c.max_iterations;
     if (batch.feature_dim != F)
         throw InputError("scenes have " + std::to_string(batch.feature_dim) +
@@ -198,15 +221,16 @@ BatchResult CpuBackend::forward(const SceneBatch& batch, const RunOptions& optio
     act.scenes.resize(static_cast<size_t>(S));
     std::iota(act.scenes.begin(), act.scenes.end(), 0);
     act.first = batch.offsets;
-    std::vector<float> X(batch.features);
+    FloatBuffer X(batch.features.begin(), batch.features.end());
 
     for (int64_t k = 0; k < K && !act.scenes.empty(); ++k) {
         const int64_t rows = act.first.back();
+        attention(batch, act, graphs, X.data());
         U_.resize(static_cast<size_t>(rows * F));
-        attention(batch, act, graphs, X.data(), U_.data());
-        refine_step(k, act, X.data());
+        Hh_.resize(static_cast<size_t>(rows * c.hidden_dim));
+        Z_.resize(static_cast<size_t>(rows * F));
         G_.resize(static_cast<size_t>(rows * D));
-        cpu::linear(X.data(), rows, F, packed_.f2g_w, packed_.f2g_b, D, G_.data());
+        for_row_blocks(rows, [&](int64_t r0, int64_t n) { refine_rows(k, r0, n, X.data()); });
         Gc_ = G_;
         std::vector<uint8_t> done(act.scenes.size(), 0);
         pool_.parallel_for(static_cast<int64_t>(act.scenes.size()), [&](int64_t b, int64_t e, int) {
@@ -237,9 +261,12 @@ BatchResult CpuBackend::forward(const SceneBatch& batch, const RunOptions& optio
             }
         });
         // Feedback for the scenes still running: X += 0.1 * geom_to_feature(G constrained).
-        Z_.resize(static_cast<size_t>(rows * F));
-        cpu::linear(Gc_.data(), rows, D, packed_.g2f_w, packed_.g2f_b, F, Z_.data());
-        for (int64_t i = 0; i < rows * F; ++i) X[i] += constants::kFeedbackScale * Z_[i];
+        for_row_blocks(rows, [&](int64_t r0, int64_t n) {
+            float* z = &Z_[r0 * F];
+            cpu::linear(&Gc_[r0 * D], n, D, packed_.g2f_w, packed_.g2f_b, F, z);
+            float* x = &X[r0 * F];
+            for (int64_t i = 0; i < n * F; ++i) x[i] += constants::kFeedbackScale * z[i];
+        });
         // Compact: drop the rows of converged scenes from the stack.
         Active next;
         next.first.push_back(0);
@@ -258,7 +285,9 @@ BatchResult CpuBackend::forward(const SceneBatch& batch, const RunOptions& optio
     // Scenes that ran all K iterations: S = feature_to_geom(X).
     const int64_t rows = act.first.back();
     G_.resize(static_cast<size_t>(rows * D));
-    cpu::linear(X.data(), rows, F, packed_.f2g_w, packed_.f2g_b, D, G_.data());
+    for_row_blocks(rows, [&](int64_t r0, int64_t n) {
+        cpu::linear(&X[r0 * F], n, F, packed_.f2g_w, packed_.f2g_b, D, &G_[r0 * D]);
+    });
     for (size_t i = 0; i < act.scenes.size(); ++i) {
         const int64_t s = act.scenes[i], base = act.first[i];
         std::copy(&G_[base * D], &G_[act.first[i + 1] * D], &result.positions[batch.offsets[s] * D]);
@@ -269,7 +298,12 @@ BatchResult CpuBackend::forward(const SceneBatch& batch, const RunOptions& optio
 }  // namespace
 
 std::unique_ptr<Backend> make_cpu_backend(const Weights& weights, const CpuOptions& options) {
-    return std::make_unique<CpuBackend>(weights, options);
+    return std::make_unique<CpuBackend>(std::make_shared<const Weights>(weights), options);
+}
+
+std::unique_ptr<Backend> make_cpu_backend(std::shared_ptr<const Weights> weights,
+                                          const CpuOptions& options) {
+    return std::make_unique<CpuBackend>(std::move(weights), options);
 }
 
 }  // namespace gasm

@@ -66,11 +66,12 @@ DeviceChoice choose_device(const std::string& request) {
     return choice;
 }
 
-std::unique_ptr<Backend> make_backend(const DeviceChoice& choice, const Weights& weights,
+std::unique_ptr<Backend> make_backend(const DeviceChoice& choice,
+                                      std::shared_ptr<const Weights> weights,
                                       const BackendOptions& options) {
-    if (!choice.cuda) return make_cpu_backend(weights, CpuOptions{options.threads});
+    if (!choice.cuda) return make_cpu_backend(std::move(weights), CpuOptions{options.threads});
 #ifdef GASM_WITH_CUDA
-    return cuda::make_backend(weights, choice.index, options);
+    return cuda::make_backend(*weights, choice.index, options);
 #else
     throw RuntimeFailure("CUDA support is not compiled into this build");
 #endif

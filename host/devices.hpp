@@ -46,7 +46,9 @@ struct DeviceChoice {
 // device throws RuntimeFailure with one clear line; a bad word throws UsageError.
 DeviceChoice choose_device(const std::string& request);
 
-std::unique_ptr<Backend> make_backend(const DeviceChoice& choice, const Weights& weights,
+// The CPU backend shares the weights; the CUDA backend copies them to the device.
+std::unique_ptr<Backend> make_backend(const DeviceChoice& choice,
+                                      std::shared_ptr<const Weights> weights,
                                       const BackendOptions& options);
 
 Precision parse_precision(const std::string& name);  // throws UsageError

@@ -90,6 +90,7 @@ Weights generate_weights(const ModelConfig& config, uint64_t seed) {
         for (size_t i = 0; i < n; ++i) out[i] = uniform_weight(bits[i], bound);
         offset += (n + 3) / 4 * 4;
     }
+    digest_of(w);
     return w;
 }
 

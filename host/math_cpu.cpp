@@ -4,11 +4,11 @@
 // as float32 inputs allow; every stored value is float32.
 #include "host/math_cpu.hpp"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
+
+#include "host/blas.hpp"
 
 namespace gasm::cpu {
 
@@ -21,9 +21,7 @@ void linear(const float* X, int64_t rows, int64_t in, const float* W, const floa
         for (int64_t r = 0; r < rows; ++r)
             for (int64_t c = 0; c < out; ++c) Y[r * out + c] += b[c];
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows),
-                static_cast<int>(out), static_cast<int>(in), 1.0f, X, static_cast<int>(in), W,
-                static_cast<int>(in), 1.0f, Y, static_cast<int>(out));
+    blas::sgemm_nt(rows, out, in, 1.0f, X, in, W, in, 1.0f, Y, out);
 }
 
 void layer_norm(float* Y, int64_t rows, int64_t cols, const float* gamma, const float* beta) {

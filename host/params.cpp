@@ -6,7 +6,6 @@
 
 #include <bit>
 #include <cstring>
-#include <memory>
 #include <sstream>
 #include <stdexcept>
 
@@ -90,7 +89,7 @@ Weights make_empty_weights(const ModelConfig& cfg) {
     w.config = cfg;
     w.specs = canonical_params(cfg);
     for (const auto& s : w.specs) {
-        Tensor t{s.shape, std::vector<float>(static_cast<size_t>(s.numel()), 0.0f)};
+        Tensor t{s.shape, FloatBuffer(static_cast<size_t>(s.numel()), 0.0f)};
         float fill = s.init == InitKind::ones ? 1.0f : s.init == InitKind::constant ? s.value : 0.0f;
         std::fill(t.data.begin(), t.data.end(), fill);
         w.tensors.push_back(std::move(t));
@@ -98,28 +97,44 @@ Weights make_empty_weights(const ModelConfig& cfg) {
     return w;
 }
 
-std::string content_sha256(const Weights& w) {
-    static_assert(std::endian::native == std::endian::little, "digest assumes a little-endian host");
-    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-    if (!ctx || EVP_DigestInit_ex(ctx.get(), EVP_sha256(), nullptr) != 1)
+const std::string& digest_of(Weights& w) {
+    if (w.digest.empty()) w.digest = content_sha256(w);
+    return w.digest;
+}
+
+DigestStream::DigestStream() : ctx_(EVP_MD_CTX_new()) {
+    if (!ctx_ || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(ctx_), EVP_sha256(), nullptr) != 1)
         throw RuntimeFailure("OpenSSL could not start a SHA-256 digest");
-    for (size_t i = 0; i < w.specs.size(); ++i) {
-        const std::string& key = w.specs[i].key;
-        const auto& data = w.tensors[i].data;
-        EVP_DigestUpdate(ctx.get(), key.data(), key.size());
-        EVP_DigestUpdate(ctx.get(), "\0", 1);
-        EVP_DigestUpdate(ctx.get(), data.data(), data.size() * sizeof(float));
-    }
+}
+
+DigestStream::~DigestStream() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+
+void DigestStream::add(const std::string& key, const float* values, size_t count) {
+    static_assert(std::endian::native == std::endian::little, "digest assumes little-endian");
+    auto* ctx = static_cast<EVP_MD_CTX*>(ctx_);
+    EVP_DigestUpdate(ctx, key.data(), key.size());
+    EVP_DigestUpdate(ctx, "\0", 1);
+    EVP_DigestUpdate(ctx, values, count * sizeof(float));
+}
+
+std::string DigestStream::hex() {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    EVP_DigestFinal_ex(ctx.get(), md, &len);
-    static const char* hex = "0123456789abcdef";
+    EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), md, &len);
+    static const char* digits = "0123456789abcdef";
     std::string out;
     for (unsigned int i = 0; i < len; ++i) {
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 15];
+        out += digits[md[i] >> 4];
+        out += digits[md[i] & 15];
     }
     return out;
+}
+
+std::string content_sha256(const Weights& w) {
+    DigestStream d;
+    for (size_t i = 0; i < w.specs.size(); ++i)
+        d.add(w.specs[i].key, w.tensors[i].data.data(), w.tensors[i].data.size());
+    return d.hex();
 }
 
 }  // namespace gasm

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "host/config.hpp"
+#include "host/large_alloc.hpp"
 
 namespace gasm {
 
@@ -31,7 +32,7 @@ std::vector<ParamSpec> canonical_params(const ModelConfig& cfg);
 
 struct Tensor {
     std::vector<int64_t> shape;
-    std::vector<float> data;  // row-major, numel(shape) values
+    FloatBuffer data;  // row-major, numel(shape) values
 };
 
 // The model's parameters plus where they came from. Tensors are in canonical order.
@@ -41,6 +42,9 @@ struct Weights {
     std::vector<Tensor> tensors;
     std::optional<uint64_t> seed;  // absent for imported weights
     std::string generator = "curand-philox4x32-10";
+    // content_sha256 of the tensors, filled where weights are made (generation, load, import);
+    // code that changes a tensor must clear it. Empty means "not computed".
+    std::string digest;
 
     const Tensor& get(const std::string& key) const;  // throws std::out_of_range with the key
     Tensor& get(const std::string& key);
@@ -50,6 +54,23 @@ struct Weights {
 
 // Canonical byte stream digest (weights-format.md): key, NUL, float32 LE values per parameter.
 std::string content_sha256(const Weights& w);
+
+// The same digest fed one parameter at a time, in canonical order (the loader hashes each
+// tensor on a second thread while the next one is read).
+class DigestStream {
+public:
+    DigestStream();
+    ~DigestStream();
+    DigestStream(const DigestStream&) = delete;
+    DigestStream& operator=(const DigestStream&) = delete;
+    void add(const std::string& key, const float* values, size_t count);
+    std::string hex();  // finishes the digest
+
+private:
+    void* ctx_;  // EVP_MD_CTX
+};
+// The cached digest, computed and stored first where it is empty.
+const std::string& digest_of(Weights& w);
 
 // Empty weights of this configuration with constants set and uniform parameters zero.
 Weights make_empty_weights(const ModelConfig& cfg);

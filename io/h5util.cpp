@@ -39,10 +39,13 @@ Id create_truncate(const std::string& path) {
     // in metadata is refused on open; files stay readable by HDF5 1.8 and later (h5py, h5dump).
     Id fapl(H5Pcreate(H5P_FILE_ACCESS));
     H5Pset_libver_bounds(fapl.get(), H5F_LIBVER_V18, H5F_LIBVER_V18);
-    Id file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()));
+    // No modification times in the root group's header: same content, same bytes.
+    Id fcpl(H5Pcreate(H5P_FILE_CREATE));
+    H5Pset_obj_track_times(fcpl.get(), false);
+    Id file(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()));
     if (file.valid()) return file;
     H5Pset_file_locking(fapl.get(), false, true);
-    return Id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, fapl.get()));
+    return Id(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()));
 }
 
 bool exists(hid_t loc, const std::string& path) {
@@ -168,9 +171,12 @@ Id ensure_parent(hid_t file, const std::string& path) {
         Id child;
         if (H5Lexists(group.get(), name.c_str(), H5P_DEFAULT) > 0)
             child = Id(H5Gopen2(group.get(), name.c_str(), H5P_DEFAULT));
-        else
-            child = Id(H5Gcreate2(group.get(), name.c_str(), H5P_DEFAULT, H5P_DEFAULT,
+        else {
+            Id gcpl(H5Pcreate(H5P_GROUP_CREATE));
+            H5Pset_obj_track_times(gcpl.get(), false);
+            child = Id(H5Gcreate2(group.get(), name.c_str(), H5P_DEFAULT, gcpl.get(),
                                   H5P_DEFAULT));
+        }
         if (!child.valid()) throw std::runtime_error("cannot create group for " + path);
         group = std::move(child);
         pos = next + 1;

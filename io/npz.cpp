@@ -263,6 +263,7 @@ Weights weights_from_arrays(const std::map<std::string, Tensor>& arrays, int64_t
             if (!std::isfinite(v)) fail(source, spec.key + " holds a non-finite value");
         w.tensors[i].data = it->second.data;
     }
+    digest_of(w);
     for (const auto& [key, t] : arrays) {
         bool known = false;
         for (const auto& s : w.specs) known = known || s.key == key;

@@ -68,12 +68,12 @@ LoadedWeights generate_and_save(const WeightsRequest& req, bool replacing) {
     const uint64_t seed = req.seed_or_default();
     spdlog::info("Set deterministic seed ({}) for weight generation", seed);
     LoadedWeights out;
-    out.weights = generate_weights(req.config(), seed);
+    out.weights = std::make_shared<Weights>(generate_weights(req.config(), seed));
     out.path = req.path;
-    out.digest = content_sha256(out.weights);
+    out.digest = digest_of(*out.weights);
     out.generated = true;
     if (replacing) spdlog::info("Force regenerating weights (replacing {})", req.path);
-    std::string why = save_weights_atomic(out.weights, req.path);
+    std::string why = save_weights_atomic(*out.weights, req.path);
     if (why.empty()) {
         spdlog::info("Generated initial GASM weights and saved to {}", req.path);
     } else {
@@ -85,10 +85,10 @@ LoadedWeights generate_and_save(const WeightsRequest& req, bool replacing) {
 
 LoadedWeights load(const WeightsRequest& req) {
     LoadedWeights out;
-    out.weights = read_weights_file(req.path);
-    check_matches_request(out.weights, req);
+    out.weights = std::make_shared<Weights>(read_weights_file(req.path));
+    check_matches_request(*out.weights, req);
     out.path = req.path;
-    out.digest = content_sha256(out.weights);
+    out.digest = digest_of(*out.weights);
     return out;
 }
 
@@ -201,8 +201,10 @@ std::string save_weights_atomic(const Weights& w, const std::string& path) {
     // Read the new file back before it replaces anything: a full disk can produce a file that
     // HDF5 closed without complaint but that does not hold the weights.
     try {
+        // read_weights_file checks the data against the file's digest, written from w.
         Weights back = read_weights_file(tmp);
-        if (content_sha256(back) != content_sha256(w)) throw WeightsError("digest differs");
+        if (back.digest != (w.digest.empty() ? content_sha256(w) : w.digest))
+            throw WeightsError("digest differs");
     } catch (const std::exception& e) {
         ::unlink(tmp.c_str());
         return std::string("the written file did not read back: ") + e.what();

@@ -4,6 +4,7 @@
 // that many processes starting at once end with one complete file and the same weights.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -24,7 +25,7 @@ struct WeightsRequest {
 };
 
 struct LoadedWeights {
-    Weights weights;
+    std::shared_ptr<Weights> weights;
     std::string path;
     std::string digest;
     bool persisted = true;   // false: generated but not saved (warned)

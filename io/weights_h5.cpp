@@ -10,7 +10,10 @@
 #include <cstring>
 #include <ctime>
 #include <fstream>
+#include <condition_variable>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "host/build_info.hpp"
 #include "host/env.hpp"
@@ -84,10 +87,29 @@ void collect_datasets(hid_t loc, const std::string& prefix, std::set<std::string
     }
 }
 
-void read_tensor(hid_t file, const std::string& path, const ParamSpec& spec, Tensor& t) {
+bool has_fletcher32(hid_t ds) {
+    h5::Id dcpl(H5Dget_create_plist(ds));
+    int nf = H5Pget_nfilters(dcpl.get());
+    bool found = false;
+    for (int f = 0; f < nf; ++f) {
+        unsigned flags = 0, cd[8];
+        size_t nelm = 8;
+        H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(f), &flags, &nelm, cd,
+                                         0, nullptr, nullptr);
+        if (id == H5Z_FILTER_FLETCHER32)
+            found = true;
+        else
+            return false;  // any other filter (compression) would need the filtered read
+    }
+    return found && nf == 1;
+}
+
+// Opens the dataset of `spec` and checks its type and shape exactly.
+h5::Id open_checked(hid_t file, const std::string& path, const ParamSpec& spec) {
     const std::string ds_path = dataset_path(spec.key);
+    if (!h5::exists(file, ds_path)) fail(path, "dataset " + ds_path + " is missing");
     h5::Id ds(H5Dopen2(file, ds_path.c_str(), H5P_DEFAULT));
-    if (!ds.valid()) fail(path, "dataset " + ds_path + " is missing");
+    if (!ds.valid()) fail(path, "dataset " + ds_path + " cannot be opened (damaged metadata)");
     h5::Id type(H5Dget_type(ds.get()));
     if (H5Tget_class(type.get()) != H5T_FLOAT || H5Tget_size(type.get()) != 4 ||
         H5Tget_order(type.get()) != H5T_ORDER_LE)
@@ -100,28 +122,83 @@ void read_tensor(hid_t file, const std::string& path, const ParamSpec& spec, Ten
         fail(path, "dataset " + ds_path + " has shape " + shown.shape_text() + ", expected " +
                        spec.shape_text());
     }
+    if (!spec.shape.empty() && !has_fletcher32(ds.get()))
+        fail(path, "dataset " + ds_path + " does not carry the Fletcher32 checksum alone");
+    return ds;
+}
+
+// The fast path: the one chunk read as stored (its data followed by the 4-byte Fletcher32
+// value), without HDF5's filter pass. The SHA-256 digest over all tensors, checked after, is
+// stronger than the per-chunk checksums; where it fails, read_filtered names the dataset.
+bool read_raw(hid_t ds, const ParamSpec& spec, Tensor& t) {
+    const size_t n = static_cast<size_t>(spec.numel());
+    t.shape = spec.shape;
+    if (spec.shape.empty()) {
+        t.data.resize(n);
+        return H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data.data()) >= 0;
+    }
+    const std::vector<hsize_t> origin(spec.shape.size(), 0);
+    hsize_t stored = 0;
+    if (H5Dget_chunk_storage_size(ds, origin.data(), &stored) < 0 || stored != n * 4 + 4)
+        return false;
+    // Read the chunk in place: n floats, then its 4-byte checksum in one float of slack.
+    t.data.resize(n + 1);
+    uint32_t mask = 0;
+    const bool ok = H5Dread_chunk(ds, H5P_DEFAULT, origin.data(), &mask, t.data.data()) >= 0;
+    t.data.resize(n);
+    return ok && mask == 0;
+}
+
+// The slow path: HDF5's own filtered read, which checks each chunk's Fletcher32.
+void read_filtered(hid_t ds, const std::string& path, const ParamSpec& spec, Tensor& t) {
     t.shape = spec.shape;
     t.data.assign(static_cast<size_t>(spec.numel()), 0.0f);
-    if (H5Dread(ds.get(), H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data.data()) < 0)
-        fail(path, "dataset " + ds_path + " cannot be read (checksum mismatch or damaged data)");
+    if (H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data.data()) < 0)
+        fail(path, "dataset " + dataset_path(spec.key) +
+                       " cannot be read (checksum mismatch or damaged data)");
+}
+
+// Reads every tensor the fast way while a second thread hashes the ones already read, so the
+// digest costs little more than the reading. Leaves the digest in w.digest; false when a
+// chunk could not be read as stored (the caller then takes the filtered read).
+bool read_all_raw(const std::vector<h5::Id>& datasets, Weights& w) {
+    std::mutex mu;
+    std::condition_variable cv;
+    size_t ready = 0;
+    bool failed = false;
+    DigestStream digest;
+    std::thread hasher([&] {
+        for (size_t i = 0; i < w.specs.size(); ++i) {
+            std::unique_lock lock(mu);
+            cv.wait(lock, [&] { return ready > i || failed; });
+            if (failed) return;
+            lock.unlock();
+            digest.add(w.specs[i].key, w.tensors[i].data.data(), w.tensors[i].data.size());
+        }
+    });
+    for (size_t i = 0; i < w.specs.size(); ++i) {
+        const bool ok = read_raw(datasets[i].get(), w.specs[i], w.tensors[i]);
+        {
+            std::lock_guard lock(mu);
+            if (ok)
+                ++ready;
+            else
+                failed = true;
+        }
+        cv.notify_one();
+        if (!ok) break;
+    }
+    hasher.join();
+    if (failed) return false;
+    w.digest = digest.hex();
+    return true;
+}
+
+void check_finite(const std::string& path, const ParamSpec& spec, const Tensor& t) {
     for (size_t i = 0; i < t.data.size(); ++i)
         if (!std::isfinite(t.data[i]))
-            fail(path, "dataset " + ds_path + " holds a non-finite value at element " +
-                           std::to_string(i));
-    if (!spec.shape.empty()) {
-        h5::Id dcpl(H5Dget_create_plist(ds.get()));
-        bool has_fletcher = false;
-        int nf = H5Pget_nfilters(dcpl.get());
-        for (int f = 0; f < nf; ++f) {
-            unsigned flags = 0;
-            size_t nelm = 0;
-            unsigned cd[8];
-            if (H5Pget_filter2(dcpl.get(), static_cast<unsigned>(f), &flags, &nelm, cd, 0,
-                               nullptr, nullptr) == H5Z_FILTER_FLETCHER32)
-                has_fletcher = true;
-        }
-        if (!has_fletcher) fail(path, "dataset " + ds_path + " carries no Fletcher32 checksum");
-    }
+            fail(path, "dataset " + dataset_path(spec.key) + " holds a non-finite value at " +
+                           "element " + std::to_string(i));
 }
 
 }  // namespace
@@ -159,7 +236,8 @@ void write_weights_file(const Weights& w, const std::string& path) {
     h5::write_string_attr(root, "generator", w.generator);
     h5::write_string_attr(root, "created_by", std::string("gasm_gpu ") + build::kVersion);
     h5::write_string_attr(root, "created_utc", creation_time_utc());
-    h5::write_string_attr(root, "content_sha256", content_sha256(w));
+    h5::write_string_attr(root, "content_sha256",
+                          w.digest.empty() ? content_sha256(w) : w.digest);
     for (size_t i = 0; i < w.specs.size(); ++i) {
         const ParamSpec& s = w.specs[i];
         std::vector<hsize_t> d(s.shape.begin(), s.shape.end());
@@ -198,7 +276,7 @@ WeightsFileFacts read_weights_facts(const std::string& path) {
     return f;
 }
 
-Weights read_weights_file(const std::string& path) {
+Weights read_weights_file(const std::string& path, WeightsCheck check) {
     h5::silence_errors();
     check_signature(path);
     h5::Id file = h5::open_read(path);
@@ -226,20 +304,33 @@ Weights read_weights_file(const std::string& path) {
     } catch (const UsageError& e) {
         fail(path, std::string("declared configuration is impossible: ") + e.what());
     }
-    Weights w = make_empty_weights(c);
+    Weights w;  // tensors are sized as they are read
+    w.config = c;
+    w.specs = canonical_params(c);
+    w.tensors.resize(w.specs.size());
     w.seed = h5::read_uint_attr(root, "seed");
     w.generator = h5::read_string_attr(root, "generator").value_or("imported");
     std::set<std::string> present;
     collect_datasets(root, "", present, 0);
     for (const auto& s : w.specs) present.erase(dataset_path(s.key));
     if (!present.empty()) fail(path, "unexpected object " + *present.begin() + " in the file");
-    for (size_t i = 0; i < w.specs.size(); ++i) read_tensor(root, path, w.specs[i], w.tensors[i]);
+    std::vector<h5::Id> datasets;
+    for (const auto& spec : w.specs) datasets.push_back(open_checked(root, path, spec));
     auto digest = h5::read_string_attr(root, "content_sha256");
     if (!digest) fail(path, "root attribute 'content_sha256' is missing");
-    std::string actual = content_sha256(w);
-    if (*digest != actual)
-        fail(path, "content_sha256 mismatch: the file says " + *digest + ", its data hash to " +
-                       actual);
+    const bool raw_ok = read_all_raw(datasets, w);
+    std::string actual = raw_ok ? w.digest : std::string();
+    if (actual != *digest || check == WeightsCheck::full) {
+        // Something differs: HDF5's checked read tells which dataset is damaged.
+        for (size_t i = 0; i < w.specs.size(); ++i)
+            read_filtered(datasets[i].get(), path, w.specs[i], w.tensors[i]);
+        actual = content_sha256(w);
+        if (*digest != actual)
+            fail(path, "content_sha256 mismatch: the file says " + *digest +
+                           ", its data hash to " + actual);
+    }
+    for (size_t i = 0; i < w.specs.size(); ++i) check_finite(path, w.specs[i], w.tensors[i]);
+    w.digest = actual;
     return w;
 }
 

@@ -20,7 +20,13 @@ void write_weights_file(const Weights& w, const std::string& path);
 // Reads and checks everything: format, version, configuration attributes, every dataset with
 // its exact shape and type, no extra datasets, finite values, Fletcher32 on every chunk, and
 // the digest. Throws WeightsError naming the file and the dataset.
-Weights read_weights_file(const std::string& path);
+//
+// The default (as at every startup) reads each chunk as stored and checks the SHA-256 digest
+// over all of them, which catches every change a Fletcher32 checksum would; only when the
+// digest fails does it take HDF5's filtered read, to name the damaged dataset. `full` (weights
+// verify) always takes the filtered read as well, so each chunk's Fletcher32 is checked too.
+enum class WeightsCheck { digest, full };
+Weights read_weights_file(const std::string& path, WeightsCheck check = WeightsCheck::digest);
 
 // The root attributes alone (no dataset is read); fields are empty where absent or unreadable.
 struct WeightsFileFacts {

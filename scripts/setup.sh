@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ pkg-config zlib1g-dev libhdf5-dev hdf5-tools libcli11-dev
-  nlohmann-json3-dev libspdlog-dev libopenblas-dev libssl-dev libgtest-dev libbenchmark-dev
+  nlohmann-json3-dev libspdlog-dev libopenblas-pthread-dev libssl-dev libgtest-dev libbenchmark-dev
   python3-numpy python3-h5py libcpp-httplib-dev)
 missing=()
 for p in "${packages[@]}"; do
