@@ -60,6 +60,13 @@ void sgemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int6
                     static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
 }
 
+void sgemm_nn(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
+              const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+    library().sgemm(kRowMajor, kNoTrans, kNoTrans, static_cast<int>(m), static_cast<int>(n),
+                    static_cast<int>(k), alpha, A, static_cast<int>(lda), B,
+                    static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+}
+
 std::string describe() {
     const Library& lib = library();
     return lib.config ? std::string(lib.config()) : std::string("OpenBLAS");

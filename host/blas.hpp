@@ -15,6 +15,10 @@ namespace gasm::blas {
 void sgemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
               const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
+// C (m, n) = alpha * A (m, k) * B (k, n) + beta * C, all row-major.
+void sgemm_nn(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
+              const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
 // OpenBLAS's description of itself ("OpenBLAS 0.3.21 DYNAMIC_ARCH ... Zen"), loading it if
 // needed. Throws RuntimeFailure when the library cannot be loaded.
 std::string describe();

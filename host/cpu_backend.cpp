@@ -113,9 +113,10 @@ private:
 };
 
 void CpuBackend::for_row_blocks(int64_t rows, const std::function<void(int64_t, int64_t)>& fn) {
-    // Blocks of at most 128 rows, at least one per thread when there are enough rows, so each
-    // thread's BLAS call is single-threaded and stays in cache.
-    constexpr int64_t kMaxBlock = 128;
+    // At least one block per thread when there are enough rows, and at most 1024 rows a block:
+    // large enough that OpenBLAS's packing of the weight matrix is paid rarely, small enough
+    // that the threads share the work evenly.
+    constexpr int64_t kMaxBlock = 1024;
     const int64_t blocks = std::max<int64_t>(
         std::min<int64_t>(pool_.size(), (rows + 15) / 16), (rows + kMaxBlock - 1) / kMaxBlock);
     pool_.parallel_for(blocks, [&](int64_t b, int64_t e, int) {
@@ -142,11 +143,17 @@ void CpuBackend::attention(const SceneBatch& batch, const Active& act,
     });
 
     // Work items: (active scene, block of targets), so one large scene spreads over threads.
+    // Large complete-graph scenes take the tiled path (BLAS products per tile and head).
     constexpr int64_t kTargetsPerItem = 16;
+    constexpr int64_t kTiledFrom = 256;
+    auto tiled = [&](size_t i) {
+        return !batch.custom_edges[act.scenes[i]] && act.first[i + 1] - act.first[i] >= kTiledFrom;
+    };
     std::vector<std::pair<int64_t, int64_t>> items;
     for (size_t i = 0; i < act.scenes.size(); ++i) {
         const int64_t n = act.first[i + 1] - act.first[i];
-        for (int64_t t = 0; t < n; t += kTargetsPerItem) items.emplace_back(i, t);
+        const int64_t step = tiled(i) ? cpu::kTargetTile : kTargetsPerItem;
+        for (int64_t t = 0; t < n; t += step) items.emplace_back(i, t);
     }
     O_.resize(static_cast<size_t>(rows * H));
     pool_.parallel_for(static_cast<int64_t>(items.size()), [&](int64_t b, int64_t e, int) {
@@ -165,8 +172,13 @@ void CpuBackend::attention(const SceneBatch& batch, const Active& act,
             sc.q = &q_[base];
             sc.rel_norm = batch.has_relations(s) ? &batch.rel_norms[batch.rel_offsets[s]] : nullptr;
             sc.in = batch.custom_edges[s] ? &graphs[s].in : nullptr;
-            cpu::attention_rows(sc, H, c.num_heads, packed_.lambda, t0,
-                                std::min(n, t0 + kTargetsPerItem), &O_[base * H], scratch);
+            if (tiled(i))
+                cpu::attention_rows_tiled(sc, H, c.num_heads, packed_.lambda, t0,
+                                          std::min(n, t0 + cpu::kTargetTile), &O_[base * H],
+                                          scratch);
+            else
+                cpu::attention_rows(sc, H, c.num_heads, packed_.lambda, t0,
+                                    std::min(n, t0 + kTargetsPerItem), &O_[base * H], scratch);
         }
     });
 }

@@ -156,6 +156,76 @@ void attention_rows(const AttentionScene& sc, int64_t H, int64_t heads, float la
 
 namespace {
 
+// Running softmax state of one (target, head): max m, sum l; the output row is scaled along.
+void online_update(float* scores, int64_t count, float& m, float& l, float* out, int64_t d) {
+    float mx = m;
+    for (int64_t j = 0; j < count; ++j) mx = std::max(mx, scores[j]);
+    if (mx == -std::numeric_limits<float>::infinity()) return;  // nothing but masked sources
+    const float scale = std::exp(m - mx);  // exp(-inf) = 0 on the first tile
+    float sum = 0.0f;
+    for (int64_t j = 0; j < count; ++j) {
+        scores[j] = std::exp(scores[j] - mx);
+        sum += scores[j];
+    }
+    l = l * scale + sum;
+    m = mx;
+    if (scale != 1.0f)
+        for (int64_t c = 0; c < d; ++c) out[c] *= scale;
+}
+
+}  // namespace
+
+void attention_rows_tiled(const AttentionScene& sc, int64_t H, int64_t heads, float lambda,
+                          int64_t t_begin, int64_t t_end, float* O, std::vector<float>& scratch) {
+    const int64_t d = H / heads, TT = t_end - t_begin, n = sc.n;
+    const float inv_sqrt_d = 1.0f / std::sqrt(static_cast<float>(d));
+    const float minus_inf = -std::numeric_limits<float>::infinity();
+    // scratch: bias (TT, TS), scores (TT, TS), m and l (TT, heads)
+    const size_t need = static_cast<size_t>(2 * TT * kSourceTile + 2 * TT * heads);
+    if (scratch.size() < need) scratch.resize(need);
+    float* bias = scratch.data();
+    float* scores = bias + TT * kSourceTile;
+    float* m = scores + TT * kSourceTile;
+    float* l = m + TT * heads;
+    std::fill(m, m + TT * heads, minus_inf);
+    std::fill(l, l + TT * heads, 0.0f);
+    for (int64_t t = t_begin; t < t_end; ++t) std::fill(O + t * H, O + t * H + H, 0.0f);
+    for (int64_t s0 = 0; s0 < n; s0 += kSourceTile) {
+        const int64_t ns = std::min(kSourceTile, n - s0);
+        for (int64_t i = 0; i < TT; ++i) {
+            const int64_t t = t_begin + i;
+            for (int64_t j = 0; j < ns; ++j) {
+                const int64_t s = s0 + j;
+                float b = -lambda * se3::geodesic(sc.P[t], sc.q[t], sc.P[s], sc.q[s]);
+                if (sc.rel_norm) b += constants::kRelationScale * sc.rel_norm[s * n + t];
+                bias[i * ns + j] = (s == t && n > 1) ? minus_inf : b;  // no self-loops
+            }
+        }
+        for (int64_t h = 0; h < heads; ++h) {
+            // scores = Q_t K_s^T / sqrt(d) + bias, for the tile, in one product.
+            std::copy(bias, bias + TT * ns, scores);
+            blas::sgemm_nt(TT, ns, d, inv_sqrt_d, sc.Q + t_begin * sc.ld + h * d, sc.ld,
+                           sc.K + s0 * sc.ld + h * d, sc.ld, 1.0f, scores, ns);
+            for (int64_t i = 0; i < TT; ++i)
+                online_update(scores + i * ns, ns, m[i * heads + h], l[i * heads + h],
+                              O + (t_begin + i) * H + h * d, d);
+            // O_t += P V_s; rows whose sources so far are all masked hold zeros in P.
+            for (int64_t i = 0; i < TT; ++i)
+                if (m[i * heads + h] == minus_inf) std::fill(scores + i * ns, scores + (i + 1) * ns, 0.0f);
+            blas::sgemm_nn(TT, d, ns, 1.0f, scores, ns, sc.V + s0 * sc.ld + h * d, sc.ld, 1.0f,
+                           O + t_begin * H + h * d, H);
+        }
+    }
+    for (int64_t i = 0; i < TT; ++i)
+        for (int64_t h = 0; h < heads; ++h) {
+            const float inv = 1.0f / (l[i * heads + h] + constants::kSoftmaxEps);
+            float* out = O + (t_begin + i) * H + h * d;
+            for (int64_t c = 0; c < d; ++c) out[c] *= inv;
+        }
+}
+
+namespace {
+
 double row_norm(const float* v, int64_t D) {
     double s = 0;
     for (int64_t c = 0; c < D; ++c) s += static_cast<double>(v[c]) * v[c];

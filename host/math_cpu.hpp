@@ -57,6 +57,13 @@ struct AttentionScene {
 void attention_rows(const AttentionScene& sc, int64_t H, int64_t heads, float lambda,
                     int64_t t_begin, int64_t t_end, float* O, std::vector<float>& scratch);
 
+// The same for a complete-graph scene, computed in tiles of sources with an online softmax
+// and BLAS products per head: for large scenes. Rows [t_begin, t_end) at most kTargetTile.
+inline constexpr int64_t kTargetTile = 64;
+inline constexpr int64_t kSourceTile = 256;
+void attention_rows_tiled(const AttentionScene& sc, int64_t H, int64_t heads, float lambda,
+                          int64_t t_begin, int64_t t_end, float* O, std::vector<float>& scratch);
+
 // Per-entity curvature c (n) of G (n, D) and its mean; adj null means the complete graph.
 float curvature(CurvatureKind kind, const float* G, int64_t n, int64_t D,
                 const Adjacency* adj, const std::array<int64_t, 2>* edges, int64_t num_edges,

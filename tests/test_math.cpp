@@ -9,6 +9,7 @@
 
 #include "host/math_cpu.hpp"
 #include "host/se3.hpp"
+#include "tests/test_support.hpp"
 
 namespace gasm {
 namespace {
@@ -145,6 +146,39 @@ TEST(Cpu, SoftmaxWeightsOfTwoEdgesByHand) {
     cpu::attention_rows(sc, 1, 1, 1.0f, 0, 1, O.data(), scratch);
     const double w1 = std::exp(-1.0), w2 = std::exp(-2.0);
     EXPECT_NEAR(O[0], (10 * w1 + 20 * w2) / (w1 + w2), 1e-5);
+}
+
+TEST(Cpu, TiledAttentionMatchesPlainAttention) {
+    // Odd sizes around the tile edges, with and without relations, one head and four.
+    for (int64_t n : {1, 2, 63, 257, 600}) {
+        for (int64_t heads : {1, 4}) {
+            const int64_t H = 16, ld = 3 * H;
+            std::vector<float> QKV(n * ld), rel(n * n);
+            for (size_t i = 0; i < QKV.size(); ++i) QKV[i] = std::sin(0.37f * i) * 1.5f;
+            for (size_t i = 0; i < rel.size(); ++i) rel[i] = std::fabs(std::cos(0.11f * i));
+            std::vector<se3::Vec3> P(n);
+            std::vector<se3::Quat> q(n);
+            for (int64_t i = 0; i < n; ++i) {
+                P[i] = {std::sin(1.0f * i), std::cos(0.5f * i), 0.1f * i};
+                q[i] = se3::normalize({1.0f, std::sin(0.3f * i), 0.2f, std::cos(0.7f * i)});
+            }
+            cpu::AttentionScene sc;
+            sc.n = n;
+            sc.Q = QKV.data();
+            sc.K = QKV.data() + H;
+            sc.V = QKV.data() + 2 * H;
+            sc.ld = ld;
+            sc.P = P.data();
+            sc.q = q.data();
+            sc.rel_norm = heads == 4 ? rel.data() : nullptr;
+            std::vector<float> plain(n * H), tiled(n * H, 99.0f), scratch;
+            cpu::attention_rows(sc, H, heads, 0.8f, 0, n, plain.data(), scratch);
+            for (int64_t t = 0; t < n; t += cpu::kTargetTile)
+                cpu::attention_rows_tiled(sc, H, heads, 0.8f, t, std::min(n, t + cpu::kTargetTile),
+                                          tiled.data(), scratch);
+            EXPECT_TRUE(testing::all_close(tiled, plain, {1e-5, 1e-5})) << "n " << n;
+        }
+    }
 }
 
 // The dense normalised Laplacian of model.md, written out independently.

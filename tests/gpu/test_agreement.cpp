@@ -154,8 +154,9 @@ TEST(CudaAgreement, Se3ParamsDoNotChangeTheOutput) {
     const ModelConfig cfg = gpu_testing::default_config();
     const SceneBatch batch = gpu_testing::make_batch(mixed_recipes(), cfg.feature_dim, 12);
     Weights moved = gpu_testing::weights_for(cfg);
-    const std::vector<float> params = {0.3f, -1.2f, 2.0f, 0.4f, -0.7f, 1.1f};
+    const FloatBuffer params = {0.3f, -1.2f, 2.0f, 0.4f, -0.7f, 1.1f};
     moved.get("se3_attention.se3_params").data = params;
+    moved.digest.clear();
     const BatchResult base =
         cuda::make_backend(gpu_testing::weights_for(cfg), 0, BackendOptions{})->forward(batch, {});
     const BatchResult rigid = cuda::make_backend(moved, 0, BackendOptions{})->forward(batch, {});
