@@ -21,6 +21,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# The CUDA toolkit's usual home, so CMake finds nvcc even where PATH does not name it.
+if [ -x /usr/local/cuda/bin/nvcc ] && ! command -v nvcc >/dev/null 2>&1; then
+  export PATH="/usr/local/cuda/bin:$PATH"
+fi
+
 build_dir=${GASM_BUILD_DIR:-build}
 if [ ! -f "$build_dir/build.ninja" ]; then
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release ${GASM_CMAKE_ARGS:-} >/dev/null
