@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "apps/app.hpp"
+#include "apps/progress.hpp"
 #include "apps/run_engine.hpp"
 #include "host/errors.hpp"
 #include "host/text/text_frontend.hpp"
@@ -81,7 +82,13 @@ void run(RunArgs& a) {
     SceneBatch batch = read_input(a, cfg.feature_dim, a.common.seed.value_or(42));
     spdlog::info("Running {} scene(s), {} entities", batch.num_scenes(), batch.total_entities());
     const auto t1 = std::chrono::steady_clock::now();
-    BatchResult result = run_batch(engine, batch);
+    // Progress only for batches long enough to be cut into chunks.
+    const bool long_batch = chunk_scenes(batch, kRowsPerChunk).size() > 2;
+    Progress progress(batch.num_scenes(), a.common.quiet);
+    BatchResult result = run_batch(engine, batch, [&](int64_t done) {
+        if (long_batch) progress.update(done);
+    });
+    if (long_batch) progress.finish(batch.total_entities());
     const auto t2 = std::chrono::steady_clock::now();
     RunFacts facts;
     facts.device = engine.backend->device_name();

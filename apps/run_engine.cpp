@@ -29,8 +29,6 @@ BatchResult run_batch(Engine& engine, const SceneBatch& batch,
     const ModelConfig& c = engine.backend->config();
     BatchResult all;
     all.reset(batch.offsets, c.output_dim, c.max_iterations);
-    // About 16k entities per chunk keeps the CPU workspaces near 250 MB at F = 768.
-    constexpr int64_t kRowsPerChunk = 16384;
     const std::vector<int64_t> bounds = chunk_scenes(batch, kRowsPerChunk);
     for (size_t i = 0; i + 1 < bounds.size(); ++i) {
         if (bounds.size() == 2) {

@@ -21,6 +21,9 @@ struct Engine {
 // Chooses the device, runs the weight lifecycle and loads the weights onto the device.
 Engine start_engine(const CommonOptions& o);
 
+// Entities per chunk: about 16k keeps the CPU workspaces near 250 MB at F = 768.
+inline constexpr int64_t kRowsPerChunk = 16384;
+
 // Runs a batch through the engine in chunks of whole scenes (bounded memory), calling
 // progress(done_scenes) after each chunk.
 BatchResult run_batch(Engine& engine, const SceneBatch& batch,
