@@ -42,7 +42,8 @@ def to_torch(src, dst):
     import torch
 
     arrays = read_arrays(src)
-    state = OrderedDict((k, torch.from_numpy(np.ascontiguousarray(v))) for k, v in arrays.items())
+    # np.array keeps 0-d arrays 0-d (target_curvature is a scalar in the state dict).
+    state = OrderedDict((k, torch.from_numpy(np.array(v, dtype=np.float32))) for k, v in arrays.items())
     torch.save(state, dst)
     print(f"wrote {len(state)} tensors to {dst}")
 

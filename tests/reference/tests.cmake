@@ -25,3 +25,15 @@ foreach(seed 42 1234 777)
       --workdir ${work} --seed ${seed} --engine-arg=--device=cpu ${extra})
   set_tests_properties(reference.engine_seed${seed} PROPERTIES LABELS "reference" TIMEOUT 900)
 endforeach()
+
+# The PyTorch converter, where Debian's python3-torch is installed (scripts/setup.sh installs it).
+execute_process(COMMAND ${GASM_DEBIAN_PYTHON} -c "import torch, h5py"
+  RESULT_VARIABLE GASM_NO_TORCH OUTPUT_QUIET ERROR_QUIET)
+if(GASM_NO_TORCH EQUAL 0)
+  add_test(NAME reference.torch_converter
+    COMMAND ${GASM_DEBIAN_PYTHON} ${GASM_REF_DIR}/test_torch_converter.py $<TARGET_FILE:gasm_gpu>
+      ${CMAKE_BINARY_DIR}/reference_work/torch)
+  set_tests_properties(reference.torch_converter PROPERTIES LABELS "reference")
+else()
+  message(STATUS "python3-torch not importable by /usr/bin/python3: converter test not registered")
+endif()
