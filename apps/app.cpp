@@ -2,10 +2,45 @@
 // Options shared by the subcommands.
 #include "apps/app.hpp"
 
+#include <charconv>
+#include <filesystem>
+
 #include "host/env.hpp"
 #include "host/errors.hpp"
+#include "io/weights_h5.hpp"
 
 namespace gasm::app {
+
+namespace {
+
+uint64_t parse_seed(const std::string& text) {
+    uint64_t v = 0;
+    const char* b = text.data();
+    const char* e = text.data() + text.size();
+    auto [p, ec] = std::from_chars(b, e, v);
+    if (text.empty() || ec != std::errc() || p != e)
+        throw UsageError("--seed must be an integer from 0 to 18446744073709551615, got '" +
+                         text + "'");
+    return v;
+}
+
+// Fields the user did not give come from the file being regenerated, when it can be read.
+void adopt_file_configuration(WeightsRequest& r) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(r.path, ec)) return;
+    WeightsFileFacts f = read_weights_facts(r.path);
+    if (!f.error.empty() || !f.feature_dim || !f.hidden_dim || !f.output_dim || !f.num_heads ||
+        !f.max_iterations)
+        return;  // a damaged or foreign file: regenerate from the flags and defaults
+    if (!r.feature_dim) r.feature_dim = f.feature_dim;
+    if (!r.hidden_dim) r.hidden_dim = f.hidden_dim;
+    if (!r.output_dim) r.output_dim = f.output_dim;
+    if (!r.num_heads) r.num_heads = f.num_heads;
+    if (!r.max_iterations) r.max_iterations = f.max_iterations;
+    if (!r.seed && f.seed) r.seed = f.seed;
+}
+
+}  // namespace
 
 void add_common(CLI::App& cmd, CommonOptions& o, bool with_model, bool with_device) {
     cmd.add_option("--weights", o.weights,
@@ -17,7 +52,9 @@ void add_common(CLI::App& cmd, CommonOptions& o, bool with_model, bool with_devi
     if (!with_model) return;
     cmd.add_flag("--force-regen", o.force_regen,
                  "Regenerate the weights and replace the file (also GASM_FORCE_REGEN=true)");
-    cmd.add_option("--seed", o.seed, "Seed of weight generation (default 42)");
+    cmd.add_option_function<std::string>(
+        "--seed", [&o](const std::string& v) { o.seed = parse_seed(v); },
+        "Seed of weight generation, 0 to 2^64-1 (default 42)");
     cmd.add_option("--feature-dim", o.feature_dim, "Feature size F (default 768)");
     cmd.add_option("--hidden-dim", o.hidden_dim, "Hidden size H (default 256)");
     cmd.add_option("--output-dim", o.output_dim, "Geometry size D (default 3)");
@@ -50,8 +87,19 @@ WeightsRequest weights_request(const CommonOptions& o) {
     r.output_dim = o.output_dim;
     r.num_heads = o.num_heads;
     r.max_iterations = o.max_iterations;
+    if (r.force_regen) adopt_file_configuration(r);
     r.config().validate();
     return r;
+}
+
+std::optional<int64_t> expected_feature_dim(const WeightsRequest& r) {
+    std::error_code ec;
+    if (!r.force_regen && std::filesystem::exists(r.path, ec)) {
+        WeightsFileFacts f = read_weights_facts(r.path);
+        if (f.feature_dim && *f.feature_dim > 0) return *f.feature_dim;
+        return std::nullopt;
+    }
+    return r.config().feature_dim;
 }
 
 std::string device_request(const CommonOptions& o) {

@@ -18,7 +18,7 @@ namespace gasm::app {
 struct CommonOptions {
     std::optional<std::string> weights;
     bool force_regen = false;
-    std::optional<uint64_t> seed;
+    std::optional<uint64_t> seed;  // parsed strictly: 0 .. 2^64-1, nothing else
     std::optional<int64_t> feature_dim, hidden_dim, output_dim, num_heads, max_iterations;
     std::string device = "";  // empty: GASM_DEVICE, else auto
     int threads = 0;
@@ -34,8 +34,16 @@ void add_common(CLI::App& cmd, CommonOptions& o, bool with_model, bool with_devi
 // Logging from the flags (called first by every command).
 void start_logging(const CommonOptions& o);
 
-// The weights request from the flags and GASM_FORCE_REGEN / GASM_WEIGHTS (flags win).
+// The weights request from the flags and GASM_FORCE_REGEN / GASM_WEIGHTS (flags win). A
+// regeneration of an existing file keeps that file's configuration and seed unless the flags
+// name others, so --force-regen replaces the weights with the same kind of weights.
 WeightsRequest weights_request(const CommonOptions& o);
+
+// The feature width the run will have, known before the lifecycle runs, so inputs can be
+// checked before any weight is written: an existing file's (from its attributes alone), or for
+// a file still to be generated the request's or the default. Nothing where the existing file's
+// attributes cannot be read (its load will then fail with the reason).
+std::optional<int64_t> expected_feature_dim(const WeightsRequest& r);
 
 // The device: --device, else GASM_DEVICE, else auto.
 std::string device_request(const CommonOptions& o);
@@ -48,5 +56,6 @@ void add_weights(CLI::App& app);
 void add_info(CLI::App& app);
 void add_check(CLI::App& app);
 void add_bench(CLI::App& app);
+void add_serve(CLI::App& app);
 
 }  // namespace gasm::app

@@ -99,6 +99,8 @@ Timing time_case(Engine& engine, const SceneBatch& batch, int repeat, double min
 
 void bench(BenchArgs& a) {
     start_logging(a.common);
+    std::vector<Case> cases;
+    for (const auto& text : a.cases) cases.push_back(parse_case(text));
     Engine engine = start_engine(a.common);
     const ModelConfig& cfg = engine.backend->config();
     nlohmann::json rows = nlohmann::json::array();
@@ -111,8 +113,9 @@ void bench(BenchArgs& a) {
                     "--------------", "--------------", "----------------", "-----------",
                     "-------");
     }
-    for (const auto& text : a.cases) {
-        const Case c = parse_case(text);
+    for (size_t ci = 0; ci < cases.size(); ++ci) {
+        const Case c = cases[ci];
+        const std::string& text = a.cases[ci];
         SyntheticSpec spec;
         spec.scenes = c.scenes;
         spec.min_entities = spec.max_entities = c.entities;

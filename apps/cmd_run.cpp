@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include "apps/app.hpp"
 #include "apps/progress.hpp"
@@ -21,7 +22,8 @@ namespace {
 
 struct RunArgs {
     CommonOptions common;
-    std::string input, output, text, text_file;
+    std::string input, output, text_file;
+    std::optional<std::string> text;  // given, even empty, means: this sentence
     std::string format = "json";
     int max_entities = 15;
 };
@@ -36,7 +38,7 @@ bool is_h5(const std::string& path) {
 }
 
 void check_args(const RunArgs& a) {
-    int sources = !a.input.empty() + !a.text.empty() + !a.text_file.empty();
+    int sources = !a.input.empty() + a.text.has_value() + !a.text_file.empty();
     if (sources > 1) throw UsageError("give one of --input, --text and --text-file");
     if (!a.input.empty() && !is_h5(a.input) && !ends_with(a.input, ".json"))
         throw UsageError("--input must name a .json or .h5 file, got " + a.input);
@@ -44,8 +46,11 @@ void check_args(const RunArgs& a) {
         throw UsageError("--output must name a .json or .h5 file, got " + a.output);
     if (!a.output.empty() && a.format == "table")
         throw UsageError("--format table prints to the terminal; leave out --output");
-    if (!a.input.empty() && !std::filesystem::exists(a.input))
+    std::error_code ec;
+    if (!a.input.empty() && !std::filesystem::exists(a.input, ec))
         throw InputError(a.input + ": no such input file");
+    if (!a.input.empty() && !std::filesystem::is_regular_file(a.input, ec))
+        throw InputError(a.input + ": not a regular file");
 }
 
 SceneBatch read_input(const RunArgs& a, int64_t feature_dim, uint64_t seed) {
@@ -65,10 +70,9 @@ SceneBatch read_input(const RunArgs& a, int64_t feature_dim, uint64_t seed) {
             batch.append(scenes[i], a.text_file + ", scene " + std::to_string(i));
         return batch;
     }
-    const std::string sentence = a.text.empty() ? kExampleSentence : a.text;
-    if (a.text.empty()) spdlog::info("No input given: running the built-in example sentence");
-    batch.append(text::scene_from_text(sentence, topt, a.text.empty() ? "example" : "--text"),
-                 "--text");
+    const std::string sentence = a.text ? *a.text : kExampleSentence;
+    if (!a.text) spdlog::info("No input given: running the built-in example sentence");
+    batch.append(text::scene_from_text(sentence, topt, a.text ? "--text" : "example"), "--text");
     return batch;
 }
 
@@ -76,10 +80,19 @@ void run(RunArgs& a) {
     start_logging(a.common);
     check_args(a);
     const auto t0 = std::chrono::steady_clock::now();
-    Engine engine = start_engine(a.common);
-    const ModelConfig& cfg = engine.backend->config();
+    // The input is read and checked first, against the feature width the weights will have,
+    // so a bad input stops the run before the weight lifecycle writes anything.
     // Text features use the run's seed so a sentence gives the same scene everywhere.
-    SceneBatch batch = read_input(a, cfg.feature_dim, a.common.seed.value_or(42));
+    const uint64_t seed = a.common.seed.value_or(42);
+    const std::optional<int64_t> width = expected_feature_dim(weights_request(a.common));
+    SceneBatch batch;
+    if (width) batch = read_input(a, *width, seed);
+    Engine engine = start_engine(a.common);
+    const int64_t F = engine.backend->config().feature_dim;
+    if (!width) batch = read_input(a, F, seed);
+    if (F != batch.feature_dim)
+        throw WeightsError("weight file " + engine.weights.path + " changed while starting: " +
+                           "its feature size is not the one the input was read with");
     spdlog::info("Running {} scene(s), {} entities", batch.num_scenes(), batch.total_entities());
     const auto t1 = std::chrono::steady_clock::now();
     // Progress only for batches long enough to be cut into chunks.

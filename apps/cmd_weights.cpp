@@ -90,7 +90,8 @@ void generate(WeightsArgs& a) {
     start_logging(a.common);
     WeightsRequest req = weights_request(a.common);
     std::error_code ec;
-    if (fs::exists(req.path, ec) && !a.force) {
+    // In this command --force-regen says the same as --force: replace what is there.
+    if (fs::exists(req.path, ec) && !a.force && !a.common.force_regen) {
         WeightsFileFacts f = read_weights_facts(req.path);
         ModelConfig want = req.config();
         const bool same = f.feature_dim == want.feature_dim && f.hidden_dim == want.hidden_dim &&
@@ -109,7 +110,7 @@ void generate(WeightsArgs& a) {
     std::string why = save_weights_atomic(w, req.path);
     if (!why.empty()) throw RuntimeFailure("cannot save " + req.path + ": " + why);
     spdlog::info("Generated GASM weights ({}) and saved to {}", w.config.describe(), req.path);
-    std::cout << digest_of(w) << "  " << req.path << "\n";
+    std::cout << "content_sha256 " << digest_of(w) << " " << req.path << "\n";
 }
 
 void remove(WeightsArgs& a) {
@@ -181,7 +182,7 @@ void import_npz(WeightsArgs& a) {
     std::string why = save_weights_atomic(w, path);
     if (!why.empty()) throw RuntimeFailure("cannot save " + path + ": " + why);
     spdlog::info("Imported {} ({}) into {}", a.file, w.config.describe(), path);
-    std::cout << digest_of(w) << "  " << path << "\n";
+    std::cout << "content_sha256 " << digest_of(w) << " " << path << "\n";
 }
 
 void export_npz(WeightsArgs& a) {

@@ -4,4 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-exec build/gasm_gpu run --format table "$@"
+# Arguments replace the default table view: scripts/demo.sh --text "the cup is on the table".
+if [ $# -eq 0 ]; then set -- --format table; fi
+exec "${GASM_BUILD_DIR:-build}/gasm_gpu" run "$@"

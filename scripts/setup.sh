@@ -26,9 +26,12 @@ if [ -x /usr/local/cuda/bin/nvcc ] && ! command -v nvcc >/dev/null 2>&1; then
   export PATH="/usr/local/cuda/bin:$PATH"
 fi
 
+# GASM_BUILD_DIR (default build) and GASM_CMAKE_ARGS (extra CMake flags, applied whenever they
+# are given). Build output goes to stderr, so a script's stdout holds only its results.
 build_dir=${GASM_BUILD_DIR:-build}
-if [ ! -f "$build_dir/build.ninja" ]; then
+if [ ! -f "$build_dir/build.ninja" ] || [ -n "${GASM_CMAKE_ARGS:-}" ]; then
+  # shellcheck disable=SC2086
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release ${GASM_CMAKE_ARGS:-} >/dev/null
 fi
-cmake --build "$build_dir" -j "$(nproc)" | grep -v -E '^\[[0-9]+/[0-9]+\] ' || true
+cmake --build "$build_dir" -j "$(nproc)" | grep -v -E '^\[[0-9]+/[0-9]+\] |^ninja: no work to do' >&2 || true
 test -x "$build_dir/gasm_gpu"

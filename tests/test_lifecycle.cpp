@@ -268,5 +268,46 @@ TEST(Lifecycle, FlippedBitsAreRefusedOrHarmlessAndTheFileIsKept) {
     EXPECT_GT(refused, positions / 3) << refused << " of " << positions << " flips refused";
 }
 
+TEST(Lifecycle, BadInputOnFirstStartWritesNoWeights) {
+    TempDir dir;
+    const std::string w = dir.file("w.h5"), scene = write_scene(dir, 3, 40);
+    auto r = run_gasm(with({"run", "--weights", w, "--input", scene}, kSmall));
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(w)) << "a refused input must not create weights";
+    auto t = run_gasm(with({"run", "--weights", w, "--text", ""}, kSmall));
+    EXPECT_EQ(t.exit_code, 4) << "an empty --text is no sentence: " << t.err;
+    EXPECT_FALSE(std::filesystem::exists(w));
+    auto d = run_gasm(with({"run", "--weights", w, "--input", dir.path() + "/"}, kSmall));
+    EXPECT_NE(d.exit_code, 0);
+    std::filesystem::create_directory(dir.file("folder.json"));
+    auto f = run_gasm(with({"run", "--weights", w, "--input", dir.file("folder.json")}, kSmall));
+    EXPECT_EQ(f.exit_code, 4) << f.err;
+    EXPECT_NE(f.err.find("not a regular file"), std::string::npos) << f.err;
+}
+
+TEST(Lifecycle, RegenerationKeepsTheFilesConfigurationAndSeed) {
+    TempDir dir;
+    const std::string w = dir.file("w.h5"), scene = write_scene(dir, 3, 48);
+    ASSERT_EQ(run_gasm(with({"weights", "generate", "--weights", w, "--seed", "7"}, kSmall))
+                  .exit_code, 0);
+    const std::string before = nlohmann::json::parse(
+        run_gasm({"weights", "status", "--json", "--weights", w}).out)["content_sha256"];
+    auto r = run_gasm({"run", "--weights", w, "--input", scene, "--force-regen"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto st = nlohmann::json::parse(run_gasm({"weights", "status", "--json", "--weights", w}).out);
+    EXPECT_EQ(st["feature_dim"], 48);
+    EXPECT_EQ(st["seed"], 7);
+    EXPECT_EQ(st["content_sha256"], before) << "same configuration and seed, same weights";
+}
+
+TEST(Lifecycle, SeedsAreParsedStrictly) {
+    TempDir dir;
+    for (const char* bad : {"-1", "99999999999999999999", "12abc", ""}) {
+        auto r = run_gasm({"weights", "generate", "--weights", dir.file("w.h5"), "--seed", bad});
+        EXPECT_EQ(r.exit_code, 2) << bad << ": " << r.err;
+    }
+    EXPECT_FALSE(std::filesystem::exists(dir.file("w.h5")));
+}
+
 }  // namespace
 }  // namespace gasm
