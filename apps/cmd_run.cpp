@@ -114,7 +114,7 @@ void run(RunArgs& a) {
     } else if (a.output.empty()) {
         std::cout << results_to_json(batch, result, facts).dump(2) << "\n";
     } else if (is_h5(a.output)) {
-        write_results_h5(a.output, result, facts);
+        write_results_h5(a.output, batch, result, facts);
     } else {
         write_text_atomic(a.output, results_to_json(batch, result, facts).dump(2) + "\n");
     }

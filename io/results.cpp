@@ -122,7 +122,28 @@ std::string results_to_table(const SceneBatch& batch, const BatchResult& r) {
     return out.str();
 }
 
-void write_results_h5(const std::string& path, const BatchResult& r, const RunFacts& facts) {
+namespace {
+
+// A (n) dataset of variable-length UTF-8 strings.
+void write_strings(hid_t file, const char* name, const std::vector<std::string>& values) {
+    h5::Id type(H5Tcopy(H5T_C_S1));
+    H5Tset_size(type.get(), H5T_VARIABLE);
+    H5Tset_cset(type.get(), H5T_CSET_UTF8);
+    std::vector<const char*> ptrs;
+    for (const auto& v : values) ptrs.push_back(v.c_str());
+    const hsize_t n = ptrs.size();
+    h5::Id space(H5Screate_simple(1, &n, nullptr));
+    h5::Id ds(H5Dcreate2(file, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT,
+                         H5P_DEFAULT));
+    if (!ds.valid() || (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
+                                          ptrs.data()) < 0))
+        throw std::runtime_error(std::string("cannot write dataset ") + name);
+}
+
+}  // namespace
+
+void write_results_h5(const std::string& path, const SceneBatch& batch, const BatchResult& r,
+                      const RunFacts& facts) {
     const std::string tmp = temp_beside(path);
     try {
         h5::Id file = h5::create_truncate(tmp);
@@ -142,6 +163,8 @@ void write_results_h5(const std::string& path, const BatchResult& r, const RunFa
                           r.converged.data(), false);
         h5::write_dataset(f, "/curvature", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {S, K},
                           r.curvature.data(), false);
+        write_strings(f, "names", batch.names);
+        write_strings(f, "types", batch.types);
         h5::write_string_attr(f, "weights_sha256", facts.weights_digest);
         h5::write_string_attr(f, "weights_path", facts.weights_path);
         h5::write_string_attr(f, "device", facts.device);

@@ -42,7 +42,9 @@ nlohmann::json results_to_json(const SceneBatch& batch, const BatchResult& resul
 std::string results_to_table(const SceneBatch& batch, const BatchResult& result);
 
 // Writes the HDF5 output atomically (temporary file, then rename). Throws RuntimeFailure.
-void write_results_h5(const std::string& path, const BatchResult& result, const RunFacts& facts);
+// /names and /types (T, UTF-8 strings) are written beside the arrays of interface.md.
+void write_results_h5(const std::string& path, const SceneBatch& batch, const BatchResult& result,
+                      const RunFacts& facts);
 // Writes text to a file atomically. Throws RuntimeFailure.
 void write_text_atomic(const std::string& path, const std::string& text);
 

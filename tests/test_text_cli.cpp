@@ -68,6 +68,19 @@ TEST(TextCli, NoEntityIsAnInputError) {
     EXPECT_EQ(r.out, "");
 }
 
+TEST(TextCli, HdfOutputCarriesNamesAndTypes) {
+    TempDir dir;
+    const std::string out = dir.file("out.h5");
+    auto r = run_gasm(with({"run", "--weights", dir.file("w.h5"), "--output", out, "--text",
+                            "the drone hovers above the car"},
+                           kSmall));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    auto names = testing::run_shell("h5dump -d /names " + out);
+    EXPECT_NE(names.out.find("\"drone\""), std::string::npos) << names.out;
+    auto types = testing::run_shell("h5dump -d /types " + out);
+    EXPECT_NE(types.out.find("\"robotic\""), std::string::npos) << types.out;
+}
+
 TEST(TextCli, TableFormatShowsNamesTypesAndCurvature) {
     TempDir dir;
     auto r = run_gasm(with({"run", "--weights", dir.file("w.h5"), "--format", "table", "--text",
