@@ -18,13 +18,8 @@ using testing::run_gasm;
 using testing::sha256_file;
 using testing::TempDir;
 
-const std::vector<std::string> kSmall = {"--feature-dim", "48", "--hidden-dim", "24",
-                                         "--max-iterations", "3"};
-
-std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
+const std::vector<std::string>& kSmall = testing::kSmallModel;
+using testing::with;
 
 // A JSON scene file of n entities with F features each.
 std::string write_scene(const TempDir& dir, int n, int F, const std::string& name = "s.json") {

@@ -34,6 +34,17 @@ CommandResult run_gasm(const std::vector<std::string>& args,
 // Runs a shell command line.
 CommandResult run_shell(const std::string& command);
 
+// Flags of the small model the command-line tests use (F = 48, H = 24, K = 3): fast to make.
+inline const std::vector<std::string> kSmallModel = {"--feature-dim", "48", "--hidden-dim", "24",
+                                                     "--max-iterations", "3"};
+
+// a followed by b.
+inline std::vector<std::string> with(std::vector<std::string> a,
+                                     const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
 std::string read_file(const std::string& path);
 std::string sha256_file(const std::string& path);
 

@@ -15,13 +15,8 @@ namespace {
 using testing::run_gasm;
 using testing::TempDir;
 
-const std::vector<std::string> kSmall = {"--feature-dim", "48", "--hidden-dim", "24",
-                                         "--max-iterations", "3"};
-
-std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
+const std::vector<std::string>& kSmall = testing::kSmallModel;
+using testing::with;
 
 TEST(TextCli, SameSentenceSameResultsInSeparateProcesses) {
     TempDir dir;
