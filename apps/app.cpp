@@ -19,8 +19,8 @@ uint64_t parse_seed(const std::string& text) {
     const char* e = text.data() + text.size();
     auto [p, ec] = std::from_chars(b, e, v);
     if (text.empty() || ec != std::errc() || p != e)
-        throw UsageError("--seed must be an integer from 0 to 18446744073709551615, got '" +
-                         text + "'");
+        throw UsageError("--seed must be an integer from 0 to 18446744073709551615, got '" + text +
+                         "'");
     return v;
 }
 
@@ -72,7 +72,9 @@ void add_common(CLI::App& cmd, CommonOptions& o, bool with_model, bool with_devi
 
 void start_logging(const CommonOptions& o) {
     if (o.quiet && o.verbose) throw UsageError("--quiet and --verbose exclude each other");
-    setup_logging(o.quiet ? LogLevel::quiet : o.verbose ? LogLevel::verbose : LogLevel::normal,
+    setup_logging(o.quiet     ? LogLevel::quiet
+                  : o.verbose ? LogLevel::verbose
+                              : LogLevel::normal,
                   parse_log_format(o.log_format));
 }
 

@@ -109,9 +109,8 @@ void bench(BenchArgs& a) {
                     cfg.describe().c_str(), a.common.curvature.c_str());
         std::printf("| %-12s | %8s | %12s | %12s | %14s | %9s | %5s |\n", "case", "entities",
                     "median ms", "best ms", "scenes/s", "GFLOP/s", "runs");
-        std::printf("|%s|%s|%s|%s|%s|%s|%s|\n", "--------------", "----------",
-                    "--------------", "--------------", "----------------", "-----------",
-                    "-------");
+        std::printf("|%s|%s|%s|%s|%s|%s|%s|\n", "--------------", "----------", "--------------",
+                    "--------------", "----------------", "-----------", "-------");
     }
     for (size_t ci = 0; ci < cases.size(); ++ci) {
         const Case c = cases[ci];
@@ -141,8 +140,9 @@ void bench(BenchArgs& a) {
         }
     }
     if (a.sgemm && engine.backend->device_name() == "cpu") {
-        const int threads = a.common.threads > 0 ? a.common.threads
-                                                 : static_cast<int>(std::thread::hardware_concurrency());
+        const int threads = a.common.threads > 0
+                                ? a.common.threads
+                                : static_cast<int>(std::thread::hardware_concurrency());
         const double peak = measured_sgemm_gflops(threads);
         if (a.json_out) {
             rows.push_back({{"case", "sgemm"}, {"threads", threads}, {"gflops", peak}});
@@ -159,7 +159,8 @@ void add_bench(CLI::App& app) {
     auto a = std::make_shared<BenchArgs>();
     CLI::App* cmd = app.add_subcommand("bench", "Throughput and latency on synthetic scenes");
     add_common(*cmd, a->common, /*with_model=*/true, /*with_device=*/true);
-    cmd->add_option("--case", a->cases, "SCENESxENTITIES, repeatable (default 1x10 1000x10 1x1000)");
+    cmd->add_option("--case", a->cases,
+                    "SCENESxENTITIES, repeatable (default 1x10 1000x10 1x1000)");
     cmd->add_option("--repeat", a->repeat, "Timed runs per case, at least (default 5)")
         ->check(CLI::Range(1, 1000));
     cmd->add_option("--min-seconds", a->min_seconds, "Time per case, at least (default 1)");

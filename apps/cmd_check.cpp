@@ -93,8 +93,9 @@ void check(CheckArgs& a) {
         DeviceChoice gpu{true, 0, ""};
         auto cuda = make_backend(gpu, engine.weights.weights, bo);
         auto cpu = make_backend(DeviceChoice{}, engine.weights.weights, bo);
-        ok = report("CPU against CUDA", compare(cpu->forward(batch, engine.run_options),
-                                                cuda->forward(batch, engine.run_options)),
+        ok = report("CPU against CUDA",
+                    compare(cpu->forward(batch, engine.run_options),
+                            cuda->forward(batch, engine.run_options)),
                     a.tolerance) &&
              ok;
     } else {
@@ -109,7 +110,8 @@ void add_check(CLI::App& app) {
     auto a = std::make_shared<CheckArgs>();
     CLI::App* cmd = app.add_subcommand("check", "SE(3) invariance and CPU-vs-CUDA agreement");
     add_common(*cmd, a->common, /*with_model=*/true, /*with_device=*/true);
-    cmd->add_option("--scenes", a->scenes, "Synthetic scenes (default 8)")->check(CLI::Range(1, 10000));
+    cmd->add_option("--scenes", a->scenes, "Synthetic scenes (default 8)")
+        ->check(CLI::Range(1, 10000));
     cmd->add_option("--max-entities", a->max_entities, "Largest scene (default 12)")
         ->check(CLI::Range(1, 4096));
     cmd->add_option("--tolerance", a->tolerance, "Largest accepted difference (default 1e-4)");

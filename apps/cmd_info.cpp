@@ -24,11 +24,11 @@ void info(const CommonOptions& o, bool as_json) {
     const DeviceReport r = probe_devices();
     nlohmann::json devices = nlohmann::json::array();
     for (const auto& d : r.devices)
-        devices.push_back({{"index", d.index},
-                           {"name", d.name},
-                           {"compute_capability", std::to_string(d.cc_major) + "." +
-                                                      std::to_string(d.cc_minor)},
-                           {"memory_bytes", d.memory_bytes}});
+        devices.push_back(
+            {{"index", d.index},
+             {"name", d.name},
+             {"compute_capability", std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor)},
+             {"memory_bytes", d.memory_bytes}});
     nlohmann::json j = {
         {"version", build::kVersion},
         {"build_type", build::kBuildType},

@@ -30,7 +30,7 @@ struct WeightsArgs {
     CommonOptions common;
     bool json_out = false;
     bool force = false;
-    std::string file;             // import source / export target
+    std::string file;  // import source / export target
     int64_t import_heads = 4;
 };
 
@@ -122,7 +122,8 @@ void remove(WeightsArgs& a) {
         std::cout << "no weight file at " << path << "\n";
     } else {
         if (fs::is_directory(path, ec)) throw UsageError(path + " is a directory, not weights");
-        if (!fs::remove(path, ec)) throw RuntimeFailure("cannot remove " + path + ": " + ec.message());
+        if (!fs::remove(path, ec))
+            throw RuntimeFailure("cannot remove " + path + ": " + ec.message());
         std::cout << "removed " << path << "\n";
     }
     ::unlink((path + ".lock").c_str());
@@ -146,8 +147,8 @@ void inspect(WeightsArgs& a) {
     Weights w = read_weights_file(path);
     json rows = json::array();
     if (!a.json_out)
-        std::printf("%-42s %-14s %12s %12s %12s %12s\n", "tensor", "shape", "min", "max",
-                    "mean", "std");
+        std::printf("%-42s %-14s %12s %12s %12s %12s\n", "tensor", "shape", "min", "max", "mean",
+                    "std");
     for (size_t i = 0; i < w.specs.size(); ++i) {
         const auto& d = w.tensors[i].data;
         double mn = d[0], mx = d[0], sum = 0, sq = 0;
@@ -160,8 +161,12 @@ void inspect(WeightsArgs& a) {
         for (float v : d) sq += (v - mean) * (v - mean);
         const double sd = std::sqrt(sq / static_cast<double>(d.size()));
         if (a.json_out) {
-            rows.push_back({{"name", w.specs[i].key}, {"shape", w.specs[i].shape},
-                            {"min", mn}, {"max", mx}, {"mean", mean}, {"std", sd}});
+            rows.push_back({{"name", w.specs[i].key},
+                            {"shape", w.specs[i].shape},
+                            {"min", mn},
+                            {"max", mx},
+                            {"mean", mean},
+                            {"std", sd}});
         } else {
             std::printf("%-42s %-14s %12.6f %12.6f %12.6f %12.6f\n", w.specs[i].key.c_str(),
                         w.specs[i].shape_text().c_str(), mn, mx, mean, sd);
@@ -215,20 +220,20 @@ void add_weights(CLI::App& app) {
         s->add_flag("--json", a->json_out, "Print JSON");
     }
     {
-        auto [s, a] = sub("generate", "Generate weights deterministically and save them", true,
-                          generate);
+        auto [s, a] =
+            sub("generate", "Generate weights deterministically and save them", true, generate);
         s->add_flag("--force", a->force, "Replace a file of another configuration or seed");
     }
     sub("remove", "Delete the weight file and its lock file", false, remove);
     sub("verify", "Check the file fully, as a load does", false, verify);
     {
-        auto [s, a] = sub("inspect", "Every tensor with shape, min, max, mean, std", false,
-                          inspect);
+        auto [s, a] =
+            sub("inspect", "Every tensor with shape, min, max, mean, std", false, inspect);
         s->add_flag("--json", a->json_out, "Print JSON");
     }
     {
-        auto [s, a] = sub("import", "Import weights from a NumPy .npz (state-dict keys)", false,
-                          import_npz);
+        auto [s, a] =
+            sub("import", "Import weights from a NumPy .npz (state-dict keys)", false, import_npz);
         s->add_option("--from", a->file, "Source .npz")->required();
         s->add_option("--num-heads", a->import_heads, "Attention heads (shapes do not tell)");
         s->add_flag("--force", a->force, "Replace an existing weight file");

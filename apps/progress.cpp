@@ -9,8 +9,11 @@
 namespace gasm::app {
 
 Progress::Progress(int64_t total_scenes, bool quiet)
-    : total_(total_scenes), quiet_(quiet), tty_(::isatty(STDERR_FILENO) == 1),
-      start_(Clock::now()), last_(start_) {}
+    : total_(total_scenes),
+      quiet_(quiet),
+      tty_(::isatty(STDERR_FILENO) == 1),
+      start_(Clock::now()),
+      last_(start_) {}
 
 double Progress::elapsed() const {
     return std::chrono::duration<double>(Clock::now() - start_).count();

@@ -11,13 +11,13 @@
 namespace gasm::app {
 
 class Progress {
-public:
+  public:
     Progress(int64_t total_scenes, bool quiet);
     void update(int64_t done_scenes);
     // Prints the summary: scenes, entities, seconds, rate.
     void finish(int64_t entities);
 
-private:
+  private:
     using Clock = std::chrono::steady_clock;
     double elapsed() const;
     void draw_bar(int64_t done);

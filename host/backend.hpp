@@ -14,7 +14,7 @@
 namespace gasm {
 
 class Backend {
-public:
+  public:
     virtual ~Backend() = default;
     // "cpu" or "cuda:0"; reported in outputs and logs.
     virtual std::string device_name() const = 0;

@@ -20,8 +20,8 @@ namespace {
 // CBLAS constants (cblas.h): row-major 101, no transpose 111, transpose 112.
 constexpr int kRowMajor = 101, kNoTrans = 111, kTrans = 112;
 
-using SgemmFn = void (*)(int, int, int, int, int, int, float, const float*, int, const float*,
-                         int, float, float*, int);
+using SgemmFn = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int,
+                         float, float*, int);
 using ConfigFn = char* (*)();
 
 struct Library {
@@ -39,8 +39,8 @@ const Library& library() {
         if (!h) h = ::dlopen("libopenblas.so.0", RTLD_NOW | RTLD_LOCAL);
         if (!h) {
             const char* why = ::dlerror();
-            lib.error = std::string("cannot load OpenBLAS (") + GASM_OPENBLAS_LIBRARY + "): " +
-                        (why ? why : "unknown error");
+            lib.error = std::string("cannot load OpenBLAS (") + GASM_OPENBLAS_LIBRARY +
+                        "): " + (why ? why : "unknown error");
             return;
         }
         lib.sgemm = reinterpret_cast<SgemmFn>(::dlsym(h, "cblas_sgemm"));
@@ -56,15 +56,15 @@ const Library& library() {
 void sgemm_nt(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
               const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
     library().sgemm(kRowMajor, kNoTrans, kTrans, static_cast<int>(m), static_cast<int>(n),
-                    static_cast<int>(k), alpha, A, static_cast<int>(lda), B,
-                    static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+                    static_cast<int>(k), alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb),
+                    beta, C, static_cast<int>(ldc));
 }
 
 void sgemm_nn(int64_t m, int64_t n, int64_t k, float alpha, const float* A, int64_t lda,
               const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
     library().sgemm(kRowMajor, kNoTrans, kNoTrans, static_cast<int>(m), static_cast<int>(n),
-                    static_cast<int>(k), alpha, A, static_cast<int>(lda), B,
-                    static_cast<int>(ldb), beta, C, static_cast<int>(ldc));
+                    static_cast<int>(k), alpha, A, static_cast<int>(lda), B, static_cast<int>(ldb),
+                    beta, C, static_cast<int>(ldc));
 }
 
 std::string describe() {

@@ -40,9 +40,12 @@ CurvatureKind parse_curvature(const std::string& name) {
 
 const char* curvature_name(CurvatureKind kind) {
     switch (kind) {
-        case CurvatureKind::gaussian: return "gaussian";
-        case CurvatureKind::mean: return "mean";
-        case CurvatureKind::ollivier_ricci: return "ollivier_ricci";
+        case CurvatureKind::gaussian:
+            return "gaussian";
+        case CurvatureKind::mean:
+            return "mean";
+        case CurvatureKind::ollivier_ricci:
+            return "ollivier_ricci";
     }
     return "gaussian";
 }

@@ -78,16 +78,15 @@ struct SceneGraph {
 };
 
 class CpuBackend final : public Backend {
-public:
+  public:
     CpuBackend(std::shared_ptr<const Weights> w, const CpuOptions& o)
-        : weights_(std::move(w)), packed_(pack(*weights_)), pool_(resolve_threads(o.threads)) {
-    }
+        : weights_(std::move(w)), packed_(pack(*weights_)), pool_(resolve_threads(o.threads)) {}
 
     std::string device_name() const override { return "cpu"; }
     const ModelConfig& config() const override { return weights_->config; }
     BatchResult forward(const SceneBatch& batch, const RunOptions& options) override;
 
-private:
+  private:
     // The rows of the scenes still refining, stacked; scene_rows[i] is the first row of the
     // i-th active scene within the stack.
     struct Active {
@@ -117,8 +116,8 @@ void CpuBackend::for_row_blocks(int64_t rows, const std::function<void(int64_t, 
     // large enough that OpenBLAS's packing of the weight matrix is paid rarely, small enough
     // that the threads share the work evenly.
     constexpr int64_t kMaxBlock = 1024;
-    const int64_t blocks = std::max<int64_t>(
-        std::min<int64_t>(pool_.size(), (rows + 15) / 16), (rows + kMaxBlock - 1) / kMaxBlock);
+    const int64_t blocks = std::max<int64_t>(std::min<int64_t>(pool_.size(), (rows + 15) / 16),
+                                             (rows + kMaxBlock - 1) / kMaxBlock);
     pool_.parallel_for(blocks, [&](int64_t b, int64_t e, int) {
         for (int64_t i = b; i < e; ++i) {
             const int64_t r0 = rows * i / blocks, r1 = rows * (i + 1) / blocks;
@@ -258,9 +257,9 @@ BatchResult CpuBackend::forward(const SceneBatch& batch, const RunOptions& optio
                                        batch.collision[s]);
                 const bool custom = batch.custom_edges[s];
                 const auto& unique = graphs[s].unique;
-                const float mean = cpu::curvature(
-                    options.curvature, g, n, D, custom ? &graphs[s].adj : nullptr,
-                    unique.data(), static_cast<int64_t>(unique.size()), cv);
+                const float mean =
+                    cpu::curvature(options.curvature, g, n, D, custom ? &graphs[s].adj : nullptr,
+                                   unique.data(), static_cast<int64_t>(unique.size()), cv);
                 result.curvature[s * K + k] = mean;
                 result.iterations[s] = static_cast<int32_t>(k + 1);
                 if (std::fabs(mean - packed_.target) < constants::kConvergenceTol) {
@@ -286,8 +285,7 @@ BatchResult CpuBackend::forward(const SceneBatch& batch, const RunOptions& optio
         for (size_t i = 0; i < act.scenes.size(); ++i) {
             if (done[i]) continue;
             const int64_t base = act.first[i], n = act.first[i + 1] - base;
-            if (write != base)
-                std::memmove(&X[write * F], &X[base * F], sizeof(float) * n * F);
+            if (write != base) std::memmove(&X[write * F], &X[base * F], sizeof(float) * n * F);
             next.scenes.push_back(act.scenes[i]);
             write += n;
             next.first.push_back(write);
@@ -302,7 +300,8 @@ BatchResult CpuBackend::forward(const SceneBatch& batch, const RunOptions& optio
     });
     for (size_t i = 0; i < act.scenes.size(); ++i) {
         const int64_t s = act.scenes[i], base = act.first[i];
-        std::copy(&G_[base * D], &G_[act.first[i + 1] * D], &result.positions[batch.offsets[s] * D]);
+        std::copy(&G_[base * D], &G_[act.first[i + 1] * D],
+                  &result.positions[batch.offsets[s] * D]);
     }
     return result;
 }

@@ -24,7 +24,7 @@ struct DeviceReport {
     int runtime_version = 0;  // cudaRuntimeGetVersion, e.g. 13000
     int driver_version = 0;   // cudaDriverGetVersion, 0 when no driver
     std::vector<CudaDeviceInfo> devices;
-    std::string reason;       // why no device is usable, when devices is empty
+    std::string reason;  // why no device is usable, when devices is empty
 };
 
 DeviceReport probe_devices();
@@ -32,7 +32,7 @@ DeviceReport probe_devices();
 enum class Precision { fp32, tf32 };
 
 struct BackendOptions {
-    int threads = 0;                   // CPU threads, 0 = all cores
+    int threads = 0;  // CPU threads, 0 = all cores
     Precision precision = Precision::fp32;
 };
 

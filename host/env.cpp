@@ -18,7 +18,8 @@ std::optional<std::string> get(const char* name) {
 
 bool parse_bool(const std::string& value, const std::string& what) {
     std::string v = value;
-    std::transform(v.begin(), v.end(), v.begin(), [](unsigned char ch) { return std::tolower(ch); });
+    std::transform(v.begin(), v.end(), v.begin(),
+                   [](unsigned char ch) { return std::tolower(ch); });
     if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
     if (v == "false" || v == "0" || v == "no" || v == "off" || v.empty()) return false;
     throw UsageError(what + " must be one of true, 1, yes, on, false, 0, no, off or empty; got '" +

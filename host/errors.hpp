@@ -12,35 +12,35 @@ namespace gasm {
 enum class ExitCode : int { ok = 0, runtime = 1, usage = 2, weights = 3, input = 4 };
 
 class Error : public std::runtime_error {
-public:
+  public:
     Error(ExitCode code, const std::string& what) : std::runtime_error(what), code_(code) {}
     ExitCode code() const { return code_; }
 
-private:
+  private:
     ExitCode code_;
 };
 
 // A command line or environment variable the program cannot accept.
 class UsageError : public Error {
-public:
+  public:
     explicit UsageError(const std::string& what) : Error(ExitCode::usage, what) {}
 };
 
 // A weight file that is missing pieces, damaged, foreign or of another configuration.
 class WeightsError : public Error {
-public:
+  public:
     explicit WeightsError(const std::string& what) : Error(ExitCode::weights, what) {}
 };
 
 // A scene file or text the engine refuses: bad shapes, indices, values, or unreadable.
 class InputError : public Error {
-public:
+  public:
     explicit InputError(const std::string& what) : Error(ExitCode::input, what) {}
 };
 
 // Anything else that stops a run (out of memory, a device failure, an I/O error on output).
 class RuntimeFailure : public Error {
-public:
+  public:
     explicit RuntimeFailure(const std::string& what) : Error(ExitCode::runtime, what) {}
 };
 

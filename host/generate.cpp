@@ -47,7 +47,9 @@ struct HostGenerator {
 
 }  // namespace
 
-bool using_curand() { return true; }
+bool using_curand() {
+    return true;
+}
 
 void generate_bits(uint64_t seed, uint64_t offset, uint32_t* out, size_t n) {
     if (n == 0) return;
@@ -57,7 +59,9 @@ void generate_bits(uint64_t seed, uint64_t offset, uint32_t* out, size_t n) {
 
 #else
 
-bool using_curand() { return false; }
+bool using_curand() {
+    return false;
+}
 
 void generate_bits(uint64_t seed, uint64_t offset, uint32_t* out, size_t n) {
     philox::generate(seed, offset, out, n);

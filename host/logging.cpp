@@ -17,7 +17,7 @@ namespace gasm {
 namespace {
 
 class JsonStderrSink final : public spdlog::sinks::base_sink<std::mutex> {
-protected:
+  protected:
     void sink_it_(const spdlog::details::log_msg& msg) override {
         const auto t = std::chrono::system_clock::to_time_t(msg.time);
         char when[32];

@@ -12,8 +12,8 @@
 
 namespace gasm::cpu {
 
-void linear(const float* X, int64_t rows, int64_t in, const float* W, const float* b,
-            int64_t out, float* Y, bool accumulate) {
+void linear(const float* X, int64_t rows, int64_t in, const float* W, const float* b, int64_t out,
+            float* Y, bool accumulate) {
     if (rows == 0) return;
     if (!accumulate) {
         for (int64_t r = 0; r < rows; ++r) std::copy(b, b + out, Y + r * out);
@@ -56,8 +56,7 @@ IncomingEdges incoming_edges(const std::array<int64_t, 2>* edges, int64_t num_ed
     return in;
 }
 
-Adjacency symmetric_adjacency(const std::array<int64_t, 2>* edges, int64_t num_edges,
-                              int64_t n) {
+Adjacency symmetric_adjacency(const std::array<int64_t, 2>* edges, int64_t num_edges, int64_t n) {
     // Distinct directed pairs (a, b), each contributing 1 to A_ab and 1 to A_ba.
     std::vector<std::pair<int64_t, int64_t>> pairs;
     pairs.reserve(static_cast<size_t>(num_edges));
@@ -161,7 +160,7 @@ void online_update(float* scores, int64_t count, float& m, float& l, float* out,
     float mx = m;
     for (int64_t j = 0; j < count; ++j) mx = std::max(mx, scores[j]);
     if (mx == -std::numeric_limits<float>::infinity()) return;  // nothing but masked sources
-    const float scale = std::exp(m - mx);  // exp(-inf) = 0 on the first tile
+    const float scale = std::exp(m - mx);                       // exp(-inf) = 0 on the first tile
     float sum = 0.0f;
     for (int64_t j = 0; j < count; ++j) {
         scores[j] = std::exp(scores[j] - mx);
@@ -211,7 +210,8 @@ void attention_rows_tiled(const AttentionScene& sc, int64_t H, int64_t heads, fl
                               O + (t_begin + i) * H + h * d, d);
             // O_t += P V_s; rows whose sources so far are all masked hold zeros in P.
             for (int64_t i = 0; i < TT; ++i)
-                if (m[i * heads + h] == minus_inf) std::fill(scores + i * ns, scores + (i + 1) * ns, 0.0f);
+                if (m[i * heads + h] == minus_inf)
+                    std::fill(scores + i * ns, scores + (i + 1) * ns, 0.0f);
             blas::sgemm_nn(TT, d, ns, 1.0f, scores, ns, sc.V + s0 * sc.ld + h * d, sc.ld, 1.0f,
                            O + t_begin * H + h * d, H);
         }
@@ -277,8 +277,8 @@ void gaussian_sparse(const float* G, int64_t n, int64_t D, const Adjacency& adj,
 
 // Calls fn(s, t) for every edge of the scene: the given list, or the complete graph.
 template <typename Fn>
-void for_each_edge(int64_t n, const std::array<int64_t, 2>* edges, int64_t num_edges,
-                   bool complete, Fn fn) {
+void for_each_edge(int64_t n, const std::array<int64_t, 2>* edges, int64_t num_edges, bool complete,
+                   Fn fn) {
     if (!complete) {
         for (int64_t e = 0; e < num_edges; ++e) fn(edges[e][0], edges[e][1]);
     } else if (n == 1) {
@@ -349,7 +349,9 @@ float curvature(CurvatureKind kind, const float* G, int64_t n, int64_t D, const 
             else
                 gaussian_sparse(G, n, D, *adj, c);
             break;
-        case CurvatureKind::mean: mean_curvature(G, n, D, edges, num_edges, complete, c); break;
+        case CurvatureKind::mean:
+            mean_curvature(G, n, D, edges, num_edges, complete, c);
+            break;
         case CurvatureKind::ollivier_ricci:
             ollivier_ricci(G, n, D, edges, num_edges, complete, c);
             break;

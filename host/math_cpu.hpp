@@ -14,8 +14,8 @@
 namespace gasm::cpu {
 
 // Y (rows, out) = X (rows, in) * W^T (W stored (out, in)) + b (out); beta=1 adds to Y instead.
-void linear(const float* X, int64_t rows, int64_t in, const float* W, const float* b,
-            int64_t out, float* Y, bool accumulate = false);
+void linear(const float* X, int64_t rows, int64_t in, const float* W, const float* b, int64_t out,
+            float* Y, bool accumulate = false);
 
 // In place over each row of Y (rows, cols): (y - mean) / sqrt(var + 1e-5) * gamma + beta.
 void layer_norm(float* Y, int64_t rows, int64_t cols, const float* gamma, const float* beta);
@@ -42,14 +42,14 @@ Adjacency symmetric_adjacency(const std::array<int64_t, 2>* edges, int64_t num_e
 // What the attention of one scene needs; all pointers are to the scene's own rows.
 struct AttentionScene {
     int64_t n = 0;
-    const float* Q = nullptr;            // (n, ld) head m in columns m*d .. m*d+d-1
-    const float* K = nullptr;            // (n, ld)
-    const float* V = nullptr;            // (n, ld)
-    int64_t ld = 0;                      // row stride of Q, K, V
-    const se3::Vec3* P = nullptr;        // (n) transformed positions
-    const se3::Quat* q = nullptr;        // (n) transformed quaternions
-    const float* rel_norm = nullptr;     // (n, n) ||R[s,t]|| row = source, or null
-    const IncomingEdges* in = nullptr;   // null: the complete graph
+    const float* Q = nullptr;           // (n, ld) head m in columns m*d .. m*d+d-1
+    const float* K = nullptr;           // (n, ld)
+    const float* V = nullptr;           // (n, ld)
+    int64_t ld = 0;                     // row stride of Q, K, V
+    const se3::Vec3* P = nullptr;       // (n) transformed positions
+    const se3::Quat* q = nullptr;       // (n) transformed quaternions
+    const float* rel_norm = nullptr;    // (n, n) ||R[s,t]|| row = source, or null
+    const IncomingEdges* in = nullptr;  // null: the complete graph
 };
 
 // O rows t in [t_begin, t_end) of the scene (n, H) (row stride H): softmax-weighted sums of
@@ -65,9 +65,8 @@ void attention_rows_tiled(const AttentionScene& sc, int64_t H, int64_t heads, fl
                           int64_t t_begin, int64_t t_end, float* O, std::vector<float>& scratch);
 
 // Per-entity curvature c (n) of G (n, D) and its mean; adj null means the complete graph.
-float curvature(CurvatureKind kind, const float* G, int64_t n, int64_t D,
-                const Adjacency* adj, const std::array<int64_t, 2>* edges, int64_t num_edges,
-                std::vector<float>& c);
+float curvature(CurvatureKind kind, const float* G, int64_t n, int64_t D, const Adjacency* adj,
+                const std::array<int64_t, 2>* edges, int64_t num_edges, std::vector<float>& c);
 
 // The constraints of one scene applied to G (n, D) in place, in the order model.md fixes.
 void apply_constraints(float* G, int64_t n, int64_t D, const DistanceConstraint* dist,

@@ -90,7 +90,9 @@ Weights make_empty_weights(const ModelConfig& cfg) {
     w.specs = canonical_params(cfg);
     for (const auto& s : w.specs) {
         Tensor t{s.shape, FloatBuffer(static_cast<size_t>(s.numel()), 0.0f)};
-        float fill = s.init == InitKind::ones ? 1.0f : s.init == InitKind::constant ? s.value : 0.0f;
+        float fill = s.init == InitKind::ones       ? 1.0f
+                     : s.init == InitKind::constant ? s.value
+                                                    : 0.0f;
         std::fill(t.data.begin(), t.data.end(), fill);
         w.tensors.push_back(std::move(t));
     }
@@ -107,7 +109,9 @@ DigestStream::DigestStream() : ctx_(EVP_MD_CTX_new()) {
         throw RuntimeFailure("OpenSSL could not start a SHA-256 digest");
 }
 
-DigestStream::~DigestStream() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
+DigestStream::~DigestStream() {
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_));
+}
 
 void DigestStream::add(const std::string& key, const float* values, size_t count) {
     static_assert(std::endian::native == std::endian::little, "digest assumes little-endian");

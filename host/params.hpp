@@ -20,8 +20,8 @@ struct ParamSpec {
     std::string key;             // state-dict name, dots: "se3_attention.q_proj.weight"
     std::vector<int64_t> shape;  // empty for a scalar
     InitKind init = InitKind::uniform;
-    int64_t fan_in = 0;          // for uniform: bound = 1/sqrt(fan_in)
-    float value = 0.0f;          // for constant
+    int64_t fan_in = 0;  // for uniform: bound = 1/sqrt(fan_in)
+    float value = 0.0f;  // for constant
 
     int64_t numel() const;
     std::string shape_text() const;  // "(256, 768)" or "()"
@@ -58,7 +58,7 @@ std::string content_sha256(const Weights& w);
 // The same digest fed one parameter at a time, in canonical order (the loader hashes each
 // tensor on a second thread while the next one is read).
 class DigestStream {
-public:
+  public:
     DigestStream();
     ~DigestStream();
     DigestStream(const DigestStream&) = delete;
@@ -66,7 +66,7 @@ public:
     void add(const std::string& key, const float* values, size_t count);
     std::string hex();  // finishes the digest
 
-private:
+  private:
     void* ctx_;  // EVP_MD_CTX
 };
 // The cached digest, computed and stored first where it is empty.

@@ -190,8 +190,7 @@ std::vector<int64_t> chunk_scenes(const SceneBatch& batch, int64_t max_rows) {
 
 void BatchResult::place(int64_t first, const BatchResult& part) {
     const int64_t D = output_dim, K = max_iterations;
-    std::copy(part.positions.begin(), part.positions.end(),
-              positions.begin() + offsets[first] * D);
+    std::copy(part.positions.begin(), part.positions.end(), positions.begin() + offsets[first] * D);
     std::copy(part.curvature.begin(), part.curvature.end(), curvature.begin() + first * K);
     std::copy(part.iterations.begin(), part.iterations.end(), iterations.begin() + first);
     std::copy(part.converged.begin(), part.converged.end(), converged.begin() + first);

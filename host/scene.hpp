@@ -31,23 +31,23 @@ struct Scene {
     // enters the model, so the batch keeps norms alone.
     std::vector<float> relations;
     int64_t relation_dim = 0;
-    bool custom_edges = false;                       // false: the complete directed graph
-    std::vector<std::array<int64_t, 2>> edges;       // (source, target), local indices
+    bool custom_edges = false;                  // false: the complete directed graph
+    std::vector<std::array<int64_t, 2>> edges;  // (source, target), local indices
     std::vector<DistanceConstraint> distance;
     std::vector<AngleConstraint> angle;
-    std::optional<double> collision;                 // min distance m
-    std::string label;                               // e.g. the sentence it came from
+    std::optional<double> collision;  // min distance m
+    std::string label;                // e.g. the sentence it came from
 
     int64_t size() const { return static_cast<int64_t>(names.size()); }
 };
 
 struct SceneBatch {
     int64_t feature_dim = 0;
-    std::vector<int64_t> offsets{0};      // S+1
-    std::vector<float> features;          // (T, F)
-    std::vector<std::string> names;       // T
-    std::vector<std::string> types;       // T ("" where unknown)
-    std::vector<std::string> labels;      // S
+    std::vector<int64_t> offsets{0};  // S+1
+    std::vector<float> features;      // (T, F)
+    std::vector<std::string> names;   // T
+    std::vector<std::string> types;   // T ("" where unknown)
+    std::vector<std::string> labels;  // S
     // Relation norms ||R[s,t,:]||: scene s owns rel_offsets[s] .. rel_offsets[s+1]-1, which is
     // either empty (no relations) or N_s * N_s values, row = source, column = target.
     std::vector<int64_t> rel_offsets{0};
@@ -62,7 +62,7 @@ struct SceneBatch {
     std::vector<DistanceConstraint> distance;
     std::vector<int64_t> angle_offsets{0};
     std::vector<AngleConstraint> angle;
-    std::vector<double> collision;        // S; NaN where the scene has none
+    std::vector<double> collision;  // S; NaN where the scene has none
 
     int64_t num_scenes() const { return static_cast<int64_t>(offsets.size()) - 1; }
     int64_t total_entities() const { return offsets.back(); }
@@ -87,11 +87,11 @@ std::vector<int64_t> chunk_scenes(const SceneBatch& batch, int64_t max_rows);
 struct BatchResult {
     int64_t output_dim = 3;
     int64_t max_iterations = 0;
-    std::vector<int64_t> offsets;      // S+1, as the input batch
-    std::vector<float> positions;      // (T, D)
-    std::vector<float> curvature;      // (S, K), NaN after the last iteration run
-    std::vector<int32_t> iterations;   // S
-    std::vector<uint8_t> converged;    // S
+    std::vector<int64_t> offsets;     // S+1, as the input batch
+    std::vector<float> positions;     // (T, D)
+    std::vector<float> curvature;     // (S, K), NaN after the last iteration run
+    std::vector<int32_t> iterations;  // S
+    std::vector<uint8_t> converged;   // S
 
     int64_t num_scenes() const { return static_cast<int64_t>(iterations.size()); }
     // Resizes every array for a batch of these offsets; curvature filled with NaN.

@@ -41,7 +41,9 @@ GASM_HD inline Quat mul(Quat a, Quat b) {
             a.w * b.z + a.x * b.y - a.y * b.x + a.z * b.w};
 }
 
-GASM_HD inline float dot(Quat a, Quat b) { return a.w * b.w + a.x * b.x + a.y * b.y + a.z * b.z; }
+GASM_HD inline float dot(Quat a, Quat b) {
+    return a.w * b.w + a.x * b.x + a.y * b.y + a.z * b.z;
+}
 
 // Builds the transform from se3_params (6): t = p[0:3], rotation vector omega = p[3:6].
 // Rot = I + sin(a) K + (1 - cos(a)) K^2 with K the cross matrix of u = omega / a.

@@ -14,7 +14,7 @@ namespace {
 
 // A tiny stream over the Philox sequence for integers and uniforms.
 class Stream {
-public:
+  public:
     explicit Stream(uint64_t seed) : seed_(seed) {}
     uint32_t next() { return philox::stream_element(seed_, pos_++); }
     double uniform() { return (next() + 0.5) / 4294967296.0; }
@@ -22,7 +22,7 @@ public:
     uint64_t position() const { return pos_; }
     void skip(uint64_t n) { pos_ += n; }
 
-private:
+  private:
     uint64_t seed_;
     uint64_t pos_ = 0;
 };
@@ -44,7 +44,8 @@ SceneBatch synthetic_batch(const SyntheticSpec& spec) {
         if (spec.relation_dim > 0) {
             sc.relation_dim = spec.relation_dim;
             sc.relations.resize(static_cast<size_t>(n * n * spec.relation_dim));
-            for (auto& v : sc.relations) v = rng.uniform() < 0.3 ? static_cast<float>(rng.uniform()) : 0.0f;
+            for (auto& v : sc.relations)
+                v = rng.uniform() < 0.3 ? static_cast<float>(rng.uniform()) : 0.0f;
         }
         if (spec.custom_edges) {
             sc.custom_edges = true;

@@ -13,9 +13,9 @@ struct SyntheticSpec {
     int64_t scenes = 1;
     int64_t min_entities = 10, max_entities = 10;
     int64_t feature_dim = 768;
-    int64_t relation_dim = 0;       // 0: no relations
-    bool custom_edges = false;      // random edge lists with duplicates
-    bool constraints = false;       // distance, angle and collision constraints
+    int64_t relation_dim = 0;   // 0: no relations
+    bool custom_edges = false;  // random edge lists with duplicates
+    bool constraints = false;   // distance, angle and collision constraints
     uint64_t seed = 1;
 };
 

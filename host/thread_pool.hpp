@@ -13,7 +13,7 @@
 namespace gasm {
 
 class ThreadPool {
-public:
+  public:
     explicit ThreadPool(int threads);
     ~ThreadPool();
     ThreadPool(const ThreadPool&) = delete;
@@ -24,7 +24,7 @@ public:
     // done. worker is in [0, size()). The first exception thrown by fn is rethrown here.
     void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn);
 
-private:
+  private:
     void worker_loop(int id);
 
     std::vector<std::thread> workers_;

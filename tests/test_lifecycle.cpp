@@ -46,7 +46,8 @@ TEST(Lifecycle, FirstStartGeneratesThenLoadsWithoutRewriting) {
     auto first = run_gasm(with({"run", "--weights", w, "--input", scene}, kSmall));
     ASSERT_EQ(first.exit_code, 0) << first.err;
     EXPECT_NE(first.err.find("First-time startup: generating initial GASM weights"),
-              std::string::npos) << first.err;
+              std::string::npos)
+        << first.err;
     EXPECT_NE(first.err.find("Set deterministic seed (42) for weight generation"),
               std::string::npos);
     EXPECT_NE(first.err.find("Generated initial GASM weights and saved to " + w),
@@ -80,8 +81,7 @@ TEST(Lifecycle, ForceRegenByFlagAndEnvironment) {
     auto flag = run_gasm(with({"run", "--weights", w, "--input", scene, "--force-regen"}, kSmall));
     ASSERT_EQ(flag.exit_code, 0) << flag.err;
     EXPECT_NE(flag.err.find("Force regeneration requested"), std::string::npos);
-    EXPECT_NE(flag.err.find("Force regenerating weights (replacing " + w + ")"),
-              std::string::npos);
+    EXPECT_NE(flag.err.find("Force regenerating weights (replacing " + w + ")"), std::string::npos);
     EXPECT_NE(inode(w), ino) << "the file must be replaced by a new one";
 
     for (const char* on : {"true", "1", "YES", "On"}) {
@@ -115,8 +115,9 @@ TEST(Lifecycle, StatusAndRemove) {
     ASSERT_EQ(missing.exit_code, 0) << missing.err;
     EXPECT_EQ(nlohmann::json::parse(missing.out)["exists"], false);
 
-    ASSERT_EQ(run_gasm(with({"weights", "generate", "--weights", w, "--seed", "7"}, kSmall))
-                  .exit_code, 0);
+    ASSERT_EQ(
+        run_gasm(with({"weights", "generate", "--weights", w, "--seed", "7"}, kSmall)).exit_code,
+        0);
     auto st = run_gasm({"weights", "status", "--json", "--weights", w});
     ASSERT_EQ(st.exit_code, 0) << st.err;
     auto j = nlohmann::json::parse(st.out);
@@ -149,8 +150,10 @@ TEST(Lifecycle, WeightsPathFromEnvironment) {
     EXPECT_TRUE(std::filesystem::exists(w));
     // The flag wins over the environment.
     const std::string w2 = dir.file("flag.h5");
-    ASSERT_EQ(run_gasm(with({"weights", "generate", "--weights", w2}, kSmall),
-                       {"GASM_WEIGHTS=" + w}).exit_code, 0);
+    ASSERT_EQ(
+        run_gasm(with({"weights", "generate", "--weights", w2}, kSmall), {"GASM_WEIGHTS=" + w})
+            .exit_code,
+        0);
     EXPECT_TRUE(std::filesystem::exists(w2));
 }
 
@@ -196,9 +199,11 @@ TEST(Lifecycle, SeparateProcessesWriteByteIdenticalFiles) {
     const std::string a = dir.file("a.h5"), b = dir.file("b.h5");
     // SOURCE_DATE_EPOCH pins created_utc, the only field that records when.
     ASSERT_EQ(run_gasm({"weights", "generate", "--weights", a}, {"SOURCE_DATE_EPOCH=1700000000"})
-                  .exit_code, 0);
+                  .exit_code,
+              0);
     ASSERT_EQ(run_gasm({"weights", "generate", "--weights", b}, {"SOURCE_DATE_EPOCH=1700000000"})
-                  .exit_code, 0);
+                  .exit_code,
+              0);
     EXPECT_EQ(sha256_file(a), sha256_file(b));
     auto st = run_gasm({"weights", "status", "--json", "--weights", a});
     EXPECT_EQ(nlohmann::json::parse(st.out)["content_sha256"],
@@ -283,8 +288,9 @@ TEST(Lifecycle, BadInputOnFirstStartWritesNoWeights) {
 TEST(Lifecycle, RegenerationKeepsTheFilesConfigurationAndSeed) {
     TempDir dir;
     const std::string w = dir.file("w.h5"), scene = write_scene(dir, 3, 48);
-    ASSERT_EQ(run_gasm(with({"weights", "generate", "--weights", w, "--seed", "7"}, kSmall))
-                  .exit_code, 0);
+    ASSERT_EQ(
+        run_gasm(with({"weights", "generate", "--weights", w, "--seed", "7"}, kSmall)).exit_code,
+        0);
     const std::string before = nlohmann::json::parse(
         run_gasm({"weights", "status", "--json", "--weights", w}).out)["content_sha256"];
     auto r = run_gasm({"run", "--weights", w, "--input", scene, "--force-regen"});

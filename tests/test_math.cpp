@@ -99,10 +99,9 @@ TEST(Cpu, LayerNormByHand) {
 TEST(Cpu, SoftmaxOverOneEdgeGivesTheValue) {
     // Target 0 has one incoming edge from source 1: weight exp(0)/(1 + 1e-16) = 1, so O_0 = V_1.
     const int64_t H = 4, heads = 2;
-    std::vector<float> QKV = {
-        // Q(4) K(4) V(4) for entity 0 and 1, row stride 12
-        1, 2, 3, 4, 0, 0, 0, 0, 9, 9, 9, 9,  //
-        0, 0, 0, 0, 5, 6, 7, 8, -1, 2, -3, 4};
+    std::vector<float> QKV = {// Q(4) K(4) V(4) for entity 0 and 1, row stride 12
+                              1, 2, 3, 4, 0, 0, 0, 0, 9,  9, 9,  9,  //
+                              0, 0, 0, 0, 5, 6, 7, 8, -1, 2, -3, 4};
     std::vector<se3::Vec3> P = {{0, 0, 0}, {1, 1, 1}};
     std::vector<se3::Quat> q = {{1, 0, 0, 0}, {0, 1, 0, 0}};
     std::array<int64_t, 2> edge{1, 0};
@@ -224,7 +223,8 @@ TEST(Cpu, ClosedFormCurvatureMatchesDenseLaplacian) {
                 if (s != t) all.push_back({s, t});
         std::vector<double> want = dense_gaussian(G, n, D, all);
         std::vector<float> c;
-        float mean = cpu::curvature(CurvatureKind::gaussian, G.data(), n, D, nullptr, nullptr, 0, c);
+        float mean =
+            cpu::curvature(CurvatureKind::gaussian, G.data(), n, D, nullptr, nullptr, 0, c);
         double want_mean = 0;
         for (int64_t a = 0; a < n; ++a) {
             EXPECT_NEAR(c[a], want[a], 1e-5) << "n " << n << " entity " << a;
@@ -257,9 +257,11 @@ TEST(Cpu, SingleEntityCurvature) {
     std::vector<float> c;
     float m = cpu::curvature(CurvatureKind::gaussian, G.data(), 1, 3, nullptr, nullptr, 0, c);
     EXPECT_NEAR(m, 5.0 * (1.0 - 2.0 / (2.0 + 1e-6)), 1e-9);
-    EXPECT_NEAR(cpu::curvature(CurvatureKind::mean, G.data(), 1, 3, nullptr, nullptr, 0, c), 0.0, 0);
-    EXPECT_NEAR(cpu::curvature(CurvatureKind::ollivier_ricci, G.data(), 1, 3, nullptr, nullptr, 0, c),
-                2.0, 1e-6);
+    EXPECT_NEAR(cpu::curvature(CurvatureKind::mean, G.data(), 1, 3, nullptr, nullptr, 0, c), 0.0,
+                0);
+    EXPECT_NEAR(
+        cpu::curvature(CurvatureKind::ollivier_ricci, G.data(), 1, 3, nullptr, nullptr, 0, c), 2.0,
+        1e-6);
 }
 
 TEST(Cpu, MeanAndOllivierRicciByHand) {
@@ -311,8 +313,8 @@ TEST(Cpu, AngleConstraintMovesTowardsTarget) {
     EXPECT_NEAR(G[7], 1.0f, 1e-7);
     EXPECT_EQ(G[3], 0.0f);  // the vertex stays
     // The angle got smaller.
-    const double phi = std::acos((G[0] * G[6] + G[1] * G[7]) /
-                                 (std::hypot(G[0], G[1]) * std::hypot(G[6], G[7])));
+    const double phi =
+        std::acos((G[0] * G[6] + G[1] * G[7]) / (std::hypot(G[0], G[1]) * std::hypot(G[6], G[7])));
     EXPECT_LT(phi, kPi / 2);
 }
 

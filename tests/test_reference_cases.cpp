@@ -42,16 +42,14 @@ TEST_P(ReferenceCase, EngineMatchesPyTorchWithin1e4) {
     const std::string w = tmp.file("w.h5"), out = tmp.file("out.h5");
     auto imp = run_gasm({"weights", "import", "--weights", w, "--from", dir + "/weights.npz"});
     ASSERT_EQ(imp.exit_code, 0) << imp.err;
-    auto run = run_gasm({"run", "--weights", w, "--input", dir + "/scenes.h5", "--output", out,
-                         "--device", "cpu"});
+    auto run = run_gasm(
+        {"run", "--weights", w, "--input", dir + "/scenes.h5", "--output", out, "--device", "cpu"});
     ASSERT_EQ(run.exit_code, 0) << run.err;
     const std::string exp = dir + "/expected.h5";
     EXPECT_TRUE(testing::all_close(read_h5<float>(out, "/positions", H5T_NATIVE_FLOAT),
-                                   read_h5<float>(exp, "/positions", H5T_NATIVE_FLOAT),
-                                   {1e-4, 0}));
+                                   read_h5<float>(exp, "/positions", H5T_NATIVE_FLOAT), {1e-4, 0}));
     EXPECT_TRUE(testing::all_close(read_h5<float>(out, "/curvature", H5T_NATIVE_FLOAT),
-                                   read_h5<float>(exp, "/curvature", H5T_NATIVE_FLOAT),
-                                   {1e-4, 0}));
+                                   read_h5<float>(exp, "/curvature", H5T_NATIVE_FLOAT), {1e-4, 0}));
     EXPECT_EQ(read_h5<int32_t>(out, "/iterations", H5T_NATIVE_INT32),
               read_h5<int32_t>(exp, "/iterations", H5T_NATIVE_INT32));
     EXPECT_EQ(read_h5<uint8_t>(out, "/converged", H5T_NATIVE_UINT8),
@@ -66,8 +64,9 @@ TEST_P(ReferenceCase, ImportExportRoundTrip) {
         GTEST_SKIP() << "reference case not present at " << dir;
     TempDir tmp;
     const std::string w = tmp.file("w.h5"), npz = tmp.file("out.npz"), w2 = tmp.file("w2.h5");
-    ASSERT_EQ(run_gasm({"weights", "import", "--weights", w, "--from", dir + "/weights.npz"})
-                  .exit_code, 0);
+    ASSERT_EQ(
+        run_gasm({"weights", "import", "--weights", w, "--from", dir + "/weights.npz"}).exit_code,
+        0);
     auto exp = run_gasm({"weights", "export", "--weights", w, "--to", npz});
     ASSERT_EQ(exp.exit_code, 0) << exp.err;
     auto original = read_npz(dir + "/weights.npz"), exported = read_npz(npz);

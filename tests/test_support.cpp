@@ -52,7 +52,8 @@ std::string quote(const std::string& s) {
 CommandResult run_shell(const std::string& command) {
     TempDir tmp;
     const std::string out = tmp.file("out"), err = tmp.file("err");
-    const std::string full = "(" + command + ") >" + quote(out) + " 2>" + quote(err) + " </dev/null";
+    const std::string full =
+        "(" + command + ") >" + quote(out) + " 2>" + quote(err) + " </dev/null";
     int status = std::system(full.c_str());
     CommandResult r;
     r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
@@ -93,8 +94,7 @@ std::string sha256_file(const std::string& path) {
 ::testing::AssertionResult all_close(const std::vector<float>& a, const std::vector<float>& b,
                                      Tolerance tol) {
     if (a.size() != b.size())
-        return ::testing::AssertionFailure()
-               << "sizes differ: " << a.size() << " vs " << b.size();
+        return ::testing::AssertionFailure() << "sizes differ: " << a.size() << " vs " << b.size();
     double worst = 0;
     size_t worst_at = 0, first_bad = a.size(), bad = 0;
     for (size_t i = 0; i < a.size(); ++i) {

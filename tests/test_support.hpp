@@ -13,13 +13,13 @@ namespace gasm::testing {
 
 // A fresh folder under the build's temporary area, removed when the object goes.
 class TempDir {
-public:
+  public:
     TempDir();
     ~TempDir();
     const std::string& path() const { return path_; }
     std::string file(const std::string& name) const { return path_ + "/" + name; }
 
-private:
+  private:
     std::string path_;
 };
 
@@ -35,7 +35,7 @@ CommandResult run_gasm(const std::vector<std::string>& args,
 CommandResult run_shell(const std::string& command);
 
 // Flags of the small model the command-line tests use (F = 48, H = 24, K = 3): fast to make.
-inline const std::vector<std::string> kSmallModel = {"--feature-dim", "48", "--hidden-dim", "24",
+inline const std::vector<std::string> kSmallModel = {"--feature-dim",    "48", "--hidden-dim", "24",
                                                      "--max-iterations", "3"};
 
 // a followed by b.

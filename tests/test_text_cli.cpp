@@ -56,8 +56,8 @@ TEST(TextCli, TextFileGivesOneScenePerLine) {
 
 TEST(TextCli, NoEntityIsAnInputError) {
     TempDir dir;
-    auto r = run_gasm(with({"run", "--weights", dir.file("w.h5"), "--text", "and then it was so"},
-                           kSmall));
+    auto r = run_gasm(
+        with({"run", "--weights", dir.file("w.h5"), "--text", "and then it was so"}, kSmall));
     EXPECT_EQ(r.exit_code, 4) << r.err;
     EXPECT_NE(r.err.find("no entity"), std::string::npos) << r.err;
     EXPECT_EQ(r.out, "");
