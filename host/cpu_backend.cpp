@@ -250,9 +250,9 @@ BatchResult CpuBackend::forward(const SceneBatch& batch, const RunOptions& optio
                 const int64_t s = act.scenes[i], base = act.first[i];
                 const int64_t n = act.first[i + 1] - base;
                 float* g = &Gc_[base * D];
-                cpu::apply_constraints(g, n, D, &batch.distance[batch.dist_offsets[s]],
+                cpu::apply_constraints(g, n, D, batch.distance.data() + batch.dist_offsets[s],
                                        batch.dist_offsets[s + 1] - batch.dist_offsets[s],
-                                       &batch.angle[batch.angle_offsets[s]],
+                                       batch.angle.data() + batch.angle_offsets[s],
                                        batch.angle_offsets[s + 1] - batch.angle_offsets[s],
                                        batch.collision[s]);
                 const bool custom = batch.custom_edges[s];
