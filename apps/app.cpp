@@ -95,12 +95,11 @@ WeightsRequest weights_request(const CommonOptions& o) {
 }
 
 std::optional<int64_t> expected_feature_dim(const WeightsRequest& r) {
+    // A file that is there will be loaded, not written: its own checks decide what it holds, so
+    // the input is checked against it after the load. Only weights that are about to be made
+    // have a width known beforehand, and a bad input must stop the run before they are written.
     std::error_code ec;
-    if (!r.force_regen && std::filesystem::exists(r.path, ec)) {
-        WeightsFileFacts f = read_weights_facts(r.path);
-        if (f.feature_dim && *f.feature_dim > 0) return *f.feature_dim;
-        return std::nullopt;
-    }
+    if (!r.force_regen && std::filesystem::exists(r.path, ec)) return std::nullopt;
     return r.config().feature_dim;
 }
 

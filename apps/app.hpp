@@ -39,10 +39,9 @@ void start_logging(const CommonOptions& o);
 // name others, so --force-regen replaces the weights with the same kind of weights.
 WeightsRequest weights_request(const CommonOptions& o);
 
-// The feature width the run will have, known before the lifecycle runs, so inputs can be
-// checked before any weight is written: an existing file's (from its attributes alone), or for
-// a file still to be generated the request's or the default. Nothing where the existing file's
-// attributes cannot be read (its load will then fail with the reason).
+// The feature width of weights that the lifecycle is about to generate (a missing file, or a
+// regeneration), so inputs can be checked before anything is written. Nothing when an existing
+// file will be loaded: the input is then checked against the loaded weights.
 std::optional<int64_t> expected_feature_dim(const WeightsRequest& r);
 
 // The device: --device, else GASM_DEVICE, else auto.

@@ -80,8 +80,8 @@ void run(RunArgs& a) {
     start_logging(a.common);
     check_args(a);
     const auto t0 = std::chrono::steady_clock::now();
-    // The input is read and checked first, against the feature width the weights will have,
-    // so a bad input stops the run before the weight lifecycle writes anything.
+    // When weights are about to be generated, the input is read and checked first, so a bad
+    // input stops the run before the lifecycle writes anything; otherwise after the load.
     // Text features use the run's seed so a sentence gives the same scene everywhere.
     const uint64_t seed = a.common.seed.value_or(42);
     const std::optional<int64_t> width = expected_feature_dim(weights_request(a.common));

@@ -14,7 +14,7 @@ void ModelConfig::validate() const {
             throw UsageError(std::string(name) + " must be between 1 and " + std::to_string(hi) +
                              ", got " + std::to_string(v));
     };
-    check(feature_dim, 1 << 16, "feature_dim");
+    check(feature_dim, constants::kMaxFeatureDim, "feature_dim");
     check(hidden_dim, 1 << 16, "hidden_dim");
     check(output_dim, 1 << 10, "output_dim");
     check(num_heads, 1 << 10, "num_heads");

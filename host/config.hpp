@@ -33,6 +33,9 @@ struct RunOptions {
 
 // Constants of the forward pass, named once so every backend uses the same numbers.
 namespace constants {
+// The widest feature vector a configuration may declare (ModelConfig::validate).
+inline constexpr int64_t kMaxFeatureDim = int64_t{1} << 16;
+
 inline constexpr float kLayerNormEps = 1e-5f;
 inline constexpr float kQuatNormEps = 1e-12f;
 inline constexpr float kRotationEps = 1e-6f;

@@ -15,7 +15,7 @@ namespace gasm::h5 {
 
 // Owns one hid_t and closes it with the matching H5*close.
 class Id {
-public:
+  public:
     Id() = default;
     explicit Id(hid_t id) : id_(id) {}
     ~Id() { reset(); }
@@ -35,19 +35,59 @@ public:
     bool valid() const { return id_ >= 0; }
     void reset();
 
-private:
+  private:
     hid_t id_ = H5I_INVALID_HID;
 };
 
 // Silences HDF5's automatic error stack printing for the whole process.
 void silence_errors();
 
+// While it lives, a crash (SIGSEGV, SIGBUS, SIGFPE, SIGILL) ends the process with `message` on
+// stderr and `exit_code`, instead of a bare "Segmentation fault" (exit 139). HDF5 1.10 has
+// memory errors on some damaged files (found by tests/fuzz; see docs/hardening.md); a reader
+// holds a guard around its HDF5 calls so that such a file is still refused with the file's
+// name and the exit code of its kind. Nesting is allowed; concurrent use is not (HDF5 itself
+// is not thread-safe in this build). A no-op when built with GASM_NO_CRASH_GUARD (the fuzz
+// targets, where the sanitizers must see the crash).
+class CrashGuard {
+  public:
+    CrashGuard(const std::string& message, int exit_code);
+    ~CrashGuard();
+    CrashGuard(const CrashGuard&) = delete;
+    CrashGuard& operator=(const CrashGuard&) = delete;
+};
+
 // Opens a file read-only; where the file system refuses HDF5's file locking, opens it again
 // without locking (weights-format.md). Returns an invalid Id on failure.
 Id open_read(const std::string& path);
-Id create_truncate(const std::string& path);
+
+// A new file built in memory (HDF5's core driver, nothing on disk) in the 1.8 format with no
+// modification times; `name` only tells HDF5's open files apart. write_image then puts it on
+// disk in one go. HDF5 itself never writes to the disk this way: a full disk or a quota is an
+// ordinary write error there, instead of an HDF5 file that cannot be closed (HDF5 1.10 then
+// crashes when the process exits).
+Id create_in_memory(const std::string& name);
+// Writes the image of the open in-memory `file` to `path` (created or truncated), then fsyncs
+// and closes it. Returns "" on success, else the reason (the partial file is left to the
+// caller, who owns the name).
+std::string write_image(hid_t file, const std::string& path);
 
 bool exists(hid_t loc, const std::string& path);  // link exists (each level checked)
+
+// What the links of an absolute path "/a/b/c" are, found one level at a time without following
+// any link that is not a hard link: a soft link or an external link (which would open another
+// file, perhaps a FIFO that never answers) stops the walk and is reported with its target.
+enum class LinkKind { missing, hard, soft, external, other };
+struct LinkInfo {
+    LinkKind kind = LinkKind::missing;
+    std::string at;      // the path up to the level that is missing or not a hard link
+    std::string target;  // soft: the path it names; external: "FILE:/PATH"
+};
+LinkInfo inspect_link(hid_t loc, const std::string& path);
+// "soft link to /x", "external link to f.h5:/y", "user-defined link" (for messages).
+std::string describe_link(const LinkInfo& info);
+// The value of the link `name` in `loc` when it is a soft or an external link (else empty).
+std::string link_target(hid_t loc, const char* name, LinkKind kind);
 std::vector<hsize_t> dims(hid_t dataset);
 
 // Attributes on an object.

@@ -22,8 +22,12 @@ namespace {
     throw WeightsError(path + ": " + what);
 }
 
-uint32_t u32(const unsigned char* p) { return p[0] | p[1] << 8 | p[2] << 16 | uint32_t(p[3]) << 24; }
-uint16_t u16(const unsigned char* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
+uint32_t u32(const unsigned char* p) {
+    return p[0] | p[1] << 8 | p[2] << 16 | uint32_t(p[3]) << 24;
+}
+uint16_t u16(const unsigned char* p) {
+    return static_cast<uint16_t>(p[0] | p[1] << 8);
+}
 
 std::string inflate_member(const std::string& path, const std::string& name,
                            const unsigned char* data, size_t csize, size_t usize) {
@@ -70,9 +74,15 @@ Tensor parse_npy(const std::string& path, const std::string& name, const std::st
     std::string item;
     size_t numel = 1;
     while (std::getline(dims, item, ',')) {
-        if (item.find_first_not_of(' ') == std::string::npos) continue;
-        long long v = std::stoll(item);
-        if (v < 0 || v > (1ll << 31)) fail(path, name + ": absurd dimension");
+        const size_t first = item.find_first_not_of(' ');
+        if (first == std::string::npos) continue;
+        const size_t last = item.find_last_not_of(' ');
+        const std::string digits = item.substr(first, last - first + 1);
+        if (digits.empty() || digits.size() > 10 ||
+            digits.find_first_not_of("0123456789") != std::string::npos)
+            fail(path, name + ": shape entry '" + digits.substr(0, 20) + "' is not a size");
+        const long long v = std::stoll(digits);
+        if (v > (1ll << 31)) fail(path, name + ": absurd dimension");
         t.shape.push_back(v);
         numel *= static_cast<size_t>(v);
         if (numel > (size_t{1} << 31)) fail(path, name + ": array too large");
@@ -97,8 +107,10 @@ Tensor parse_npy(const std::string& path, const std::string& name, const std::st
 std::string npy_bytes(const Tensor& t) {
     std::string shape = "(";
     for (size_t i = 0; i < t.shape.size(); ++i) shape += std::to_string(t.shape[i]) + ", ";
-    if (t.shape.size() > 1) shape.resize(shape.size() - 2);
-    else if (t.shape.size() == 1) shape.resize(shape.size() - 1);
+    if (t.shape.size() > 1)
+        shape.resize(shape.size() - 2);
+    else if (t.shape.size() == 1)
+        shape.resize(shape.size() - 1);
     shape += ")";
     std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + shape + ", }";
     while ((10 + header.size() + 1) % 64 != 0) header += ' ';
@@ -143,7 +155,8 @@ std::map<std::string, Tensor> read_npz(const std::string& path) {
     size_t cd = u32(p + eocd + 16);
     std::map<std::string, Tensor> out;
     for (size_t m = 0; m < count; ++m) {
-        if (cd + 46 > z.size() || u32(p + cd) != 0x02014b50) fail(path, "damaged central directory");
+        if (cd + 46 > z.size() || u32(p + cd) != 0x02014b50)
+            fail(path, "damaged central directory");
         const uint16_t method = u16(p + cd + 10);
         const uint32_t crc = u32(p + cd + 16), csize = u32(p + cd + 20), usize = u32(p + cd + 24);
         const uint16_t nlen = u16(p + cd + 28), xlen = u16(p + cd + 30), clen = u16(p + cd + 32);
@@ -160,12 +173,17 @@ std::map<std::string, Tensor> read_npz(const std::string& path) {
             bytes.assign(z.data() + data, csize);
         } else if (method == 8) {
             if (usize > (1u << 31)) fail(path, name + ": member too large");
+            // Deflate shrinks at most about 1032 : 1; a larger claim is a damaged (or hostile)
+            // size, refused before the buffer is allocated.
+            if (usize > uint64_t{csize} * 1100 + 4096)
+                fail(path, name + ": claims " + std::to_string(usize) + " bytes from " +
+                               std::to_string(csize) + " compressed (damaged archive)");
             bytes = inflate_member(path, name, p + data, csize, usize);
         } else {
             fail(path, name + ": unsupported zip compression method " + std::to_string(method));
         }
-        if (crc32(0, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(bytes.size())) !=
-            crc)
+        if (crc32(0, reinterpret_cast<const Bytef*>(bytes.data()),
+                  static_cast<uInt>(bytes.size())) != crc)
             fail(path, name + ": CRC mismatch (damaged archive)");
         if (name.size() > 4 && name.compare(name.size() - 4, 4, ".npy") == 0)
             name.resize(name.size() - 4);
@@ -244,11 +262,9 @@ Weights weights_from_arrays(const std::map<std::string, Tensor>& arrays, int64_t
     } catch (const UsageError& e) {
         fail(source, std::string("the arrays do not form a model: ") + e.what());
     }
-    Weights w = make_empty_weights(c);
-    w.seed.reset();
-    w.generator = "imported";
-    for (size_t i = 0; i < w.specs.size(); ++i) {
-        const auto& spec = w.specs[i];
+    // Every shape is checked before the weights are allocated: the configuration comes from
+    // two arrays, and tiny arrays named like many iterations must not cost gigabytes.
+    for (const auto& spec : canonical_params(c)) {
         auto it = arrays.find(spec.key);
         if (it == arrays.end()) fail(source, "missing parameter " + spec.key);
         // A scalar may arrive as shape () or (1).
@@ -256,13 +272,16 @@ Weights weights_from_arrays(const std::map<std::string, Tensor>& arrays, int64_t
         if (it->second.shape != spec.shape && !scalar_ok) {
             ParamSpec got = spec;
             got.shape = it->second.shape;
-            fail(source, spec.key + " has shape " + got.shape_text() + ", expected " +
-                             spec.shape_text());
+            fail(source,
+                 spec.key + " has shape " + got.shape_text() + ", expected " + spec.shape_text());
         }
         for (float v : it->second.data)
             if (!std::isfinite(v)) fail(source, spec.key + " holds a non-finite value");
-        w.tensors[i].data = it->second.data;
     }
+    Weights w = make_empty_weights(c);
+    w.seed.reset();
+    w.generator = "imported";
+    for (size_t i = 0; i < w.specs.size(); ++i) w.tensors[i].data = arrays.at(w.specs[i].key).data;
     digest_of(w);
     for (const auto& [key, t] : arrays) {
         bool known = false;

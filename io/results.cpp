@@ -31,12 +31,17 @@ std::string temp_beside(const std::string& path) {
            std::to_string(counter++);
 }
 
+// Syncs the finished temporary file and renames it over `path`; a file that may not be on disk
+// whole (fsync failed: a full disk on NFS, a quota) never replaces anything.
 void commit(const std::string& tmp, const std::string& path) {
-    int fd = ::open(tmp.c_str(), O_RDONLY);
-    if (fd >= 0) {
-        ::fsync(fd);
-        ::close(fd);
+    int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || (::fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP)) {
+        std::string why = std::strerror(errno);
+        if (fd >= 0) ::close(fd);
+        ::unlink(tmp.c_str());
+        throw RuntimeFailure("cannot write " + path + ": " + why);
     }
+    ::close(fd);
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         std::string why = std::strerror(errno);
         ::unlink(tmp.c_str());
@@ -83,8 +88,8 @@ json results_to_json(const SceneBatch& batch, const BatchResult& r, const RunFac
     return {{"scenes", scenes},
             {"device", facts.device},
             {"weights", {{"path", facts.weights_path}, {"content_sha256", facts.weights_digest}}},
-            {"timings", {{"total_seconds", facts.seconds_total},
-                         {"model_seconds", facts.seconds_model}}},
+            {"timings",
+             {{"total_seconds", facts.seconds_total}, {"model_seconds", facts.seconds_model}}},
             {"gasm_gpu_version", build::kVersion}};
 }
 
@@ -102,8 +107,7 @@ std::string results_to_table(const SceneBatch& batch, const BatchResult& r) {
         out << line;
         for (int64_t t = r.offsets[s]; t < r.offsets[s + 1]; ++t) {
             const std::string& type = batch.types[t].empty() ? "-" : batch.types[t];
-            std::snprintf(line, sizeof line, "  %-20s %-12s", batch.names[t].c_str(),
-                          type.c_str());
+            std::snprintf(line, sizeof line, "  %-20s %-12s", batch.names[t].c_str(), type.c_str());
             out << line;
             for (int64_t k = 0; k < D; ++k) {
                 std::snprintf(line, sizeof line, " %10.4f", r.positions[t * D + k]);
@@ -133,10 +137,10 @@ void write_strings(hid_t file, const char* name, const std::vector<std::string>&
     for (const auto& v : values) ptrs.push_back(v.c_str());
     const hsize_t n = ptrs.size();
     h5::Id space(H5Screate_simple(1, &n, nullptr));
-    h5::Id ds(H5Dcreate2(file, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT,
-                         H5P_DEFAULT));
-    if (!ds.valid() || (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                          ptrs.data()) < 0))
+    h5::Id ds(
+        H5Dcreate2(file, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
+    if (!ds.valid() ||
+        (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0))
         throw std::runtime_error(std::string("cannot write dataset ") + name);
 }
 
@@ -146,8 +150,9 @@ void write_results_h5(const std::string& path, const SceneBatch& batch, const Ba
                       const RunFacts& facts) {
     const std::string tmp = temp_beside(path);
     try {
-        h5::Id file = h5::create_truncate(tmp);
-        if (!file.valid()) throw std::runtime_error("HDF5 cannot create the file");
+        // Built in memory and written in one go: a full disk is a plain write error.
+        h5::Id file = h5::create_in_memory(tmp);
+        if (!file.valid()) throw std::runtime_error("HDF5 cannot create the file in memory");
         const hsize_t T = static_cast<hsize_t>(r.offsets.back());
         const hsize_t S = static_cast<hsize_t>(r.num_scenes());
         const hsize_t D = static_cast<hsize_t>(r.output_dim);
@@ -155,12 +160,12 @@ void write_results_h5(const std::string& path, const SceneBatch& batch, const Ba
         hid_t f = file.get();
         h5::write_dataset(f, "/positions", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {T, D},
                           r.positions.data(), false);
-        h5::write_dataset(f, "/offsets", H5T_STD_I64LE, H5T_NATIVE_INT64, {S + 1},
-                          r.offsets.data(), false);
+        h5::write_dataset(f, "/offsets", H5T_STD_I64LE, H5T_NATIVE_INT64, {S + 1}, r.offsets.data(),
+                          false);
         h5::write_dataset(f, "/iterations", H5T_STD_I32LE, H5T_NATIVE_INT32, {S},
                           r.iterations.data(), false);
-        h5::write_dataset(f, "/converged", H5T_STD_U8LE, H5T_NATIVE_UINT8, {S},
-                          r.converged.data(), false);
+        h5::write_dataset(f, "/converged", H5T_STD_U8LE, H5T_NATIVE_UINT8, {S}, r.converged.data(),
+                          false);
         h5::write_dataset(f, "/curvature", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {S, K},
                           r.curvature.data(), false);
         write_strings(f, "names", batch.names);
@@ -169,7 +174,7 @@ void write_results_h5(const std::string& path, const SceneBatch& batch, const Ba
         h5::write_string_attr(f, "weights_path", facts.weights_path);
         h5::write_string_attr(f, "device", facts.device);
         h5::write_string_attr(f, "gasm_gpu_version", build::kVersion);
-        if (H5Fflush(f, H5F_SCOPE_GLOBAL) < 0) throw std::runtime_error("HDF5 flush failed");
+        if (std::string why = h5::write_image(f, tmp); !why.empty()) throw std::runtime_error(why);
     } catch (const std::exception& e) {
         ::unlink(tmp.c_str());
         throw RuntimeFailure("cannot write " + path + ": " + e.what());

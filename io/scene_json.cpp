@@ -3,8 +3,11 @@
 // "edges", "constraints": {"distance", "collision", "angle"}}]}. Every field is type-checked.
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
+#include <limits>
 #include <sstream>
 
 #include "host/errors.hpp"
@@ -21,21 +24,35 @@ namespace {
     throw InputError(where + ", field '" + field + "': " + problem);
 }
 
+// A real value: finite and at most kMaxInputMagnitude in size (so that a float32 copy, and the
+// model's sums of them, stay finite).
 double number(const json& v, const std::string& where, const std::string& field) {
-    if (!v.is_number()) refuse(where, field, "expected a number, got " + std::string(v.type_name()));
+    if (!v.is_number())
+        refuse(where, field, "expected a number, got " + std::string(v.type_name()));
     double d = v.get<double>();
     if (!std::isfinite(d)) refuse(where, field, "non-finite number");
+    if (std::fabs(d) > kMaxInputMagnitude)
+        refuse(where, field, "value " + v.dump() + " is larger than the input limit of 1e30");
     return d;
 }
 
+float float_value(const json& v, const std::string& where, const std::string& field) {
+    return static_cast<float>(number(v, where, field));
+}
+
 int64_t index(const json& v, const std::string& where, const std::string& field) {
+    if (v.is_number_unsigned() &&
+        v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+        refuse(where, field, "index " + v.dump() + " is far out of range");
     if (v.is_number_integer()) return v.get<int64_t>();
     if (v.is_number_float()) {
         double d = v.get<double>();
         if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9e15)
             return static_cast<int64_t>(d);
     }
-    refuse(where, field, "expected an integer index");
+    refuse(where, field,
+           "expected an integer index, got " +
+               (v.is_number() ? v.dump() : std::string(v.type_name())));
 }
 
 const json& array_field(const json& obj, const char* key, const std::string& where,
@@ -49,7 +66,10 @@ void read_entities(const json& j, int64_t F, const std::string& where, Scene& s)
     if (!j.contains("entities")) refuse(where, "entities", "missing");
     const json& ents = array_field(j, "entities", where, "entities");
     if (ents.empty()) refuse(where, "entities", "the scene has no entities");
-    s.features.reserve(ents.size() * static_cast<size_t>(F));
+    // F comes from the weights; a reservation never trusts it beyond what a JSON file can hold.
+    if (F > 0 &&
+        ents.size() <= (size_t{1} << 24) / static_cast<size_t>(std::min<int64_t>(F, 1 << 24)))
+        s.features.reserve(ents.size() * static_cast<size_t>(F));
     for (size_t i = 0; i < ents.size(); ++i) {
         const std::string field = "entities[" + std::to_string(i) + "]";
         const json& e = ents[i];
@@ -58,6 +78,8 @@ void read_entities(const json& j, int64_t F, const std::string& where, Scene& s)
             refuse(where, field + ".name", "expected a string");
         s.names.push_back(e.contains("name") ? e["name"].get<std::string>()
                                              : "entity_" + std::to_string(i));
+        if (e.contains("type") && !e["type"].is_string() && !e["type"].is_null())
+            refuse(where, field + ".type", "expected a string");
         s.types.push_back(e.contains("type") && e["type"].is_string() ? e["type"].get<std::string>()
                                                                       : "");
         if (!e.contains("features")) refuse(where, field + ".features", "missing");
@@ -68,8 +90,8 @@ void read_entities(const json& j, int64_t F, const std::string& where, Scene& s)
                    "has " + std::to_string(f.size()) + " values but the weights expect " +
                        std::to_string(F));
         for (size_t c = 0; c < f.size(); ++c)
-            s.features.push_back(static_cast<float>(
-                number(f[c], where, field + ".features[" + std::to_string(c) + "]")));
+            s.features.push_back(
+                float_value(f[c], where, field + ".features[" + std::to_string(c) + "]"));
     }
 }
 
@@ -78,8 +100,9 @@ void read_relations(const json& j, const std::string& where, Scene& s) {
     const json& R = array_field(j, "relations", where, "relations");
     const size_t n = s.names.size();
     if (R.size() != n)
-        refuse(where, "relations", "expected " + std::to_string(n) + " rows (sources), got " +
-                                       std::to_string(R.size()));
+        refuse(
+            where, "relations",
+            "expected " + std::to_string(n) + " rows (sources), got " + std::to_string(R.size()));
     for (size_t a = 0; a < n; ++a) {
         const std::string fa = "relations[" + std::to_string(a) + "]";
         if (!R[a].is_array() || R[a].size() != n)
@@ -90,11 +113,11 @@ void read_relations(const json& j, const std::string& where, Scene& s) {
             if (!v.is_array() || v.empty()) refuse(where, fb, "expected a non-empty array");
             if (s.relation_dim == 0) s.relation_dim = static_cast<int64_t>(v.size());
             if (static_cast<int64_t>(v.size()) != s.relation_dim)
-                refuse(where, fb, "relation vectors differ in length (" +
-                                      std::to_string(v.size()) + " vs " +
-                                      std::to_string(s.relation_dim) + ")");
+                refuse(where, fb,
+                       "relation vectors differ in length (" + std::to_string(v.size()) + " vs " +
+                           std::to_string(s.relation_dim) + ")");
             for (size_t c = 0; c < v.size(); ++c)
-                s.relations.push_back(static_cast<float>(number(v[c], where, fb)));
+                s.relations.push_back(float_value(v[c], where, fb + "[" + std::to_string(c) + "]"));
         }
     }
 }
@@ -122,8 +145,8 @@ void read_constraints(const json& j, const std::string& where, Scene& s) {
         for (size_t k = 0; k < d.size(); ++k) {
             const std::string f = "constraints.distance[" + std::to_string(k) + "]";
             if (!d[k].is_array() || d[k].size() != 3) refuse(where, f, "expected [i, j, d]");
-            s.distance.push_back({index(d[k][0], where, f), index(d[k][1], where, f),
-                                  number(d[k][2], where, f)});
+            s.distance.push_back(
+                {index(d[k][0], where, f), index(d[k][1], where, f), number(d[k][2], where, f)});
         }
     }
     if (c.contains("angle")) {
@@ -148,7 +171,10 @@ Scene scene_from_json(const json& j, int64_t feature_dim, const std::string& whe
     read_relations(j, where, s);
     read_edges(j, where, s);
     read_constraints(j, where, s);
-    if (j.contains("text") && j["text"].is_string()) s.label = j["text"].get<std::string>();
+    if (j.contains("text") && !j["text"].is_null()) {
+        if (!j["text"].is_string()) refuse(where, "text", "expected a string");
+        s.label = j["text"].get<std::string>();
+    }
     return s;
 }
 
@@ -156,6 +182,7 @@ SceneBatch read_scenes_json(const std::string& path, int64_t feature_dim,
                             const InputLimits& limits) {
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) throw InputError(path + ": cannot read the input file");
+    if (!S_ISREG(st.st_mode)) throw InputError(path + ": not a regular file");
     if (st.st_size > limits.max_file_bytes)
         throw InputError(path + ": " + std::to_string(st.st_size) + " bytes is over the JSON " +
                          "input limit of " + std::to_string(limits.max_file_bytes) +
@@ -167,6 +194,8 @@ SceneBatch read_scenes_json(const std::string& path, int64_t feature_dim,
         doc = json::parse(in);
     } catch (const json::parse_error& e) {
         throw InputError(path + ": not valid JSON (byte " + std::to_string(e.byte) + ")");
+    } catch (const json::exception& e) {  // e.g. a number too large for a double
+        throw InputError(path + ": not valid JSON (" + e.what() + ")");
     }
     if (!doc.is_object() || !doc.contains("scenes") || !doc["scenes"].is_array())
         throw InputError(path + ", field 'scenes': expected an object with a \"scenes\" array");

@@ -7,6 +7,11 @@
 // fsync it, rename it over PATH and fsync the folder, so a reader sees the old complete file or
 // the new complete file. Where locks are refused, the renames alone keep files whole, and
 // identical content makes racing writers harmless.
+//
+// Temporary files a killed writer left behind are removed by the next process that holds a
+// lock on PATH.lock (no lock-respecting writer can be writing then) when their PID no longer
+// runs on this machine, and by any process once they are older than an hour (the one test
+// that still holds on a file system without locks, or for a writer on another machine).
 #include "io/weight_store.hpp"
 
 #include <dirent.h>
@@ -19,8 +24,12 @@
 
 #include <atomic>
 #include <cerrno>
+#include <climits>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
+#include <map>
+#include <mutex>
 
 #include "host/env.hpp"
 #include "host/errors.hpp"
@@ -49,12 +58,58 @@ std::string folder_of(const std::string& path) {
     return p.has_parent_path() ? p.parent_path().string() : ".";
 }
 
-void fsync_path(const std::string& path, int flags) {
-    int fd = ::open(path.c_str(), flags);
-    if (fd < 0) return;
-    ::fsync(fd);
+// Flushes a file or a folder to stable storage. Returns "" when done (or when the file system
+// cannot sync at all: EINVAL, ENOTSUP), else the reason.
+std::string sync_path(const std::string& path, int flags) {
+    int fd = ::open(path.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) return std::string("cannot open ") + path + " to sync it: " + std::strerror(errno);
+    int rc = ::fsync(fd);
+    const int err = errno;
     ::close(fd);
+    if (rc != 0 && err != EINVAL && err != ENOTSUP)
+        return std::string("fsync failed: ") + std::strerror(err);
+    return "";
 }
+
+// Whether `path` names something; throws WeightsError where that cannot be told (a folder that
+// refuses the look, a link to something that is gone), so that an unreadable file is never
+// taken for an absent one and silently replaced by generated weights.
+bool present(const std::string& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0) return true;
+    const int err = errno;
+    if (err == ENOENT && ::lstat(path.c_str(), &st) == 0 && S_ISLNK(st.st_mode))
+        throw WeightsError("weight file " + path +
+                           " is a symbolic link to something that does not exist; fix or remove "
+                           "the link (it is not replaced)");
+    if (err == ENOENT || err == ENOTDIR) return false;
+    throw WeightsError("weight file " + path + ": cannot tell whether it exists (" +
+                       std::strerror(err) + ")");
+}
+
+// Lock files this process holds a lock on (count of WeightsLock objects per lock path).
+std::mutex g_held_mu;
+std::map<std::string, int> g_held;
+
+bool this_process_holds_lock(const std::string& lock_path) {
+    std::lock_guard guard(g_held_mu);
+    auto it = g_held.find(lock_path);
+    return it != g_held.end() && it->second > 0;
+}
+
+// The writer's PID from a temporary file's name tail "PID-N", or 0 where the name is not one
+// this program writes (such files are never touched).
+pid_t temp_owner(const std::string& tail) {
+    const size_t dash = tail.find('-');
+    if (dash == 0 || dash == std::string::npos || dash > 10 || dash + 1 == tail.size()) return 0;
+    if (tail.find_first_not_of("0123456789") != dash ||
+        tail.find_first_not_of("0123456789", dash + 1) != std::string::npos)
+        return 0;
+    const long long pid = std::stoll(tail.substr(0, dash));
+    return pid > 0 && pid <= INT_MAX ? static_cast<pid_t>(pid) : 0;
+}
+
+constexpr std::time_t kStaleAfterSeconds = 3600;
 
 void log_banner(const WeightsRequest& req) {
     std::error_code ec;
@@ -104,7 +159,9 @@ ModelConfig WeightsRequest::config() const {
     return c;
 }
 
-uint64_t WeightsRequest::seed_or_default() const { return seed.value_or(kDefaultSeed); }
+uint64_t WeightsRequest::seed_or_default() const {
+    return seed.value_or(kDefaultSeed);
+}
 
 std::string resolve_weights_path(const std::optional<std::string>& flag) {
     if (flag) {
@@ -140,44 +197,74 @@ void check_matches_request(const Weights& w, const WeightsRequest& r) {
                            "; use --force-regen to replace it, or another --weights path");
 }
 
-WeightsLock::WeightsLock(const std::string& weights_path, Mode mode) {
-    const std::string lock_path = weights_path + ".lock";
-    fd_ = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+WeightsLock::WeightsLock(const std::string& weights_path, Mode mode)
+    : lock_path_(weights_path + ".lock") {
+    fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    // flock needs no write access: an existing lock file in a read-only place still serves.
+    if (fd_ < 0) fd_ = ::open(lock_path_.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) {
-        spdlog::debug("No lock file {} ({}); relying on atomic renames", lock_path,
+        spdlog::debug("No lock file {} ({}); relying on atomic renames", lock_path_,
                       std::strerror(errno));
         return;
     }
-    int op = mode == Mode::exclusive ? LOCK_EX : LOCK_SH;
-    while (::flock(fd_, op) != 0) {
+    const int op = mode == Mode::exclusive ? LOCK_EX : LOCK_SH;
+    bool told = false;  // the first try does not block, so that a wait can be logged
+    while (::flock(fd_, op | (told ? 0 : LOCK_NB)) != 0) {
         if (errno == EINTR) continue;
+        if (errno == EWOULDBLOCK && !told) {
+            spdlog::info("Waiting for {} (another process is writing or reading the weights)",
+                         lock_path_);
+            told = true;
+            continue;
+        }
         spdlog::info("The file system refuses locks on {} ({}); relying on atomic renames",
-                     lock_path, std::strerror(errno));
+                     lock_path_, std::strerror(errno));
         ::close(fd_);
         fd_ = -1;
         return;
     }
+    std::lock_guard guard(g_held_mu);
+    ++g_held[lock_path_];
 }
 
 WeightsLock::~WeightsLock() {
-    if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+    if (fd_ < 0) return;
+    {
+        std::lock_guard guard(g_held_mu);
+        if (--g_held[lock_path_] <= 0) g_held.erase(lock_path_);
+    }
+    ::close(fd_);  // closing releases the flock
 }
 
 void clean_stale_temporaries(const std::string& path) {
     const std::string folder = folder_of(path);
     const std::string prefix = "." + fs::path(path).filename().string() + ".tmp-";
+    const bool locked = this_process_holds_lock(path + ".lock");
     DIR* dir = ::opendir(folder.c_str());
     if (!dir) return;
+    const std::time_t now = std::time(nullptr);
     while (dirent* ent = ::readdir(dir)) {
-        std::string name = ent->d_name;
+        const std::string name = ent->d_name;
         if (name.rfind(prefix, 0) != 0) continue;
-        // Name: .NAME.tmp-PID-COUNTER; the file is stale when PID no longer runs.
-        long pid = std::strtol(name.c_str() + prefix.size(), nullptr, 10);
-        if (pid <= 0 || (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH)) {
-            std::string victim = folder + "/" + name;
-            if (::unlink(victim.c_str()) == 0)
-                spdlog::info("Removed a temporary file left by an interrupted write: {}", victim);
+        const pid_t pid = temp_owner(name.substr(prefix.size()));
+        if (pid == 0 || pid == ::getpid()) continue;
+        struct stat st {};
+        if (::fstatat(::dirfd(dir), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            !S_ISREG(st.st_mode))
+            continue;
+        const bool old = now - st.st_mtime > kStaleAfterSeconds;
+        const bool writer_gone = ::kill(pid, 0) != 0 && errno == ESRCH;
+        const std::string victim = folder + "/" + name;
+        if (!(old || (locked && writer_gone))) {
+            if (writer_gone)
+                spdlog::debug(
+                    "Kept {}: its writer is gone, but without a lock it may belong to "
+                    "another machine (removed once an hour old)",
+                    victim);
+            continue;
         }
+        if (::unlinkat(::dirfd(dir), name.c_str(), 0) == 0)
+            spdlog::info("Removed a temporary file left by an interrupted write: {}", victim);
     }
     ::closedir(dir);
 }
@@ -187,16 +274,19 @@ std::string save_weights_atomic(const Weights& w, const std::string& path) {
     const std::string folder = folder_of(path);
     const std::string tmp = folder + "/." + fs::path(path).filename().string() + ".tmp-" +
                             std::to_string(::getpid()) + "-" + std::to_string(counter++);
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) return "the path is a directory";
+    // rename() would replace whatever is there: only a file (or a link) is ever replaced.
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+        return S_ISDIR(st.st_mode) ? "the path is a directory"
+                                   : "the path exists and is not a regular file";
     try {
         write_weights_file(w, tmp);
-    } catch (const std::exception& e) {
-        int err = errno;
+    } catch (const UsageError&) {
         ::unlink(tmp.c_str());
-        std::string reason = e.what();
-        if (err != 0) reason += std::string(" (") + std::strerror(err) + ")";
-        return reason;
+        throw;  // a bad SOURCE_DATE_EPOCH is the user's to fix, not a reason to go on unsaved
+    } catch (const std::exception& e) {
+        ::unlink(tmp.c_str());
+        return e.what();
     }
     // Read the new file back before it replaces anything: a full disk can produce a file that
     // HDF5 closed without complaint but that does not hold the weights.
@@ -209,32 +299,42 @@ std::string save_weights_atomic(const Weights& w, const std::string& path) {
         ::unlink(tmp.c_str());
         return std::string("the written file did not read back: ") + e.what();
     }
-    fsync_path(tmp, O_RDONLY);
+    // Only a file known to be on disk may replace the old one (NFS reports a full disk or a
+    // quota here, after every write succeeded).
+    if (std::string why = sync_path(tmp, O_RDONLY); !why.empty()) {
+        ::unlink(tmp.c_str());
+        return why;
+    }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         std::string reason = std::string("rename failed: ") + std::strerror(errno);
         ::unlink(tmp.c_str());
         return reason;
     }
-    fsync_path(folder, O_RDONLY | O_DIRECTORY);
+    if (std::string why = sync_path(folder, O_RDONLY | O_DIRECTORY); !why.empty())
+        spdlog::debug("The folder of {} was not synced after the rename: {}", path, why);
     return "";
 }
 
 LoadedWeights ensure_weights(const WeightsRequest& req) {
+    // SOURCE_DATE_EPOCH is checked at every start, not only on the day a file is written.
+    (void)creation_time_utc();
     log_banner(req);
-    std::error_code ec;
     if (req.force_regen) {
         spdlog::info("Force regeneration requested");
         WeightsLock lock(req.path, WeightsLock::Mode::exclusive);
         clean_stale_temporaries(req.path);
-        return generate_and_save(req, fs::exists(req.path, ec));
+        return generate_and_save(req, present(req.path));
     }
     {
         WeightsLock lock(req.path, WeightsLock::Mode::shared);
-        if (fs::exists(req.path, ec)) return load(req);
+        if (present(req.path)) {
+            clean_stale_temporaries(req.path);
+            return load(req);
+        }
     }
     WeightsLock lock(req.path, WeightsLock::Mode::exclusive);
-    if (fs::exists(req.path, ec)) return load(req);  // another process wrote it meanwhile
     clean_stale_temporaries(req.path);
+    if (present(req.path)) return load(req);  // another process wrote it meanwhile
     spdlog::info("First-time startup: generating initial GASM weights");
     return generate_and_save(req, /*replacing=*/false);
 }

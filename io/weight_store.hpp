@@ -36,20 +36,23 @@ struct LoadedWeights {
 std::string resolve_weights_path(const std::optional<std::string>& flag);
 
 // Runs the lifecycle and returns the weights to run with. Throws WeightsError for a file that
-// cannot be used (nothing is changed on disk then).
+// cannot be used or a path whose state cannot be told (nothing is changed on disk then), and
+// UsageError for a bad SOURCE_DATE_EPOCH.
 LoadedWeights ensure_weights(const WeightsRequest& request);
 
-// Saves atomically: a temporary file beside the target, synced, renamed over it. Returns an
-// empty string on success, else the reason it could not be saved (the target is untouched).
+// Saves atomically: a temporary file beside the target, read back, synced, renamed over it.
+// Returns an empty string on success, else the reason it could not be saved (the target is
+// untouched; a target that is not a regular file or a link is never replaced). Throws
+// UsageError for a bad SOURCE_DATE_EPOCH.
 std::string save_weights_atomic(const Weights& w, const std::string& path);
 
 // Checks a loaded file against the request; throws WeightsError naming what differs.
 void check_matches_request(const Weights& w, const WeightsRequest& request);
 
 // An advisory lock on PATH.lock; falls back to no lock (and says so in the log) where the file
-// system or the folder refuses locks.
+// system or the folder refuses locks. Logs once when it has to wait for another process.
 class WeightsLock {
-public:
+  public:
     enum class Mode { shared, exclusive };
     WeightsLock(const std::string& weights_path, Mode mode);
     ~WeightsLock();
@@ -57,11 +60,15 @@ public:
     WeightsLock& operator=(const WeightsLock&) = delete;
     bool held() const { return fd_ >= 0; }
 
-private:
+  private:
+    std::string lock_path_;
     int fd_ = -1;
 };
 
-// Removes temporary files a killed writer left beside `path` (their owning process is gone).
+// Removes temporary files (.NAME.tmp-PID-N) a killed writer left beside `path`. A file is stale
+// when this process holds a WeightsLock on `path` (so no lock-respecting writer is at work) and
+// its PID no longer runs here, or when it is more than an hour old. Never touches other names,
+// links, folders, this process's own files, or a fresh file while no lock is held.
 void clean_stale_temporaries(const std::string& path);
 
 }  // namespace gasm

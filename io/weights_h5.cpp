@@ -5,14 +5,15 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
 #include <cmath>
+#include <condition_variable>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <fstream>
-#include <condition_variable>
+#include <map>
 #include <mutex>
-#include <set>
 #include <thread>
 
 #include "host/build_info.hpp"
@@ -36,24 +37,35 @@ std::string dataset_path(const std::string& key) {
                        " (regenerate with --force-regen, or check --weights)");
 }
 
+// A value from the file as it may appear in a message: printable ASCII, at most 80 characters.
+std::string shown(const std::string& v) {
+    std::string out;
+    for (char ch : v.substr(0, 80)) out += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
+    return v.size() > 80 ? out + "..." : out;
+}
+
 // A first look at the bytes, so that an empty file, a git-LFS pointer or text gets a message
 // that says what it is instead of HDF5's generic refusal.
-void check_signature(const std::string& path) {
+// Returns the file's size.
+int64_t check_signature(const std::string& path) {
     struct stat st {};
     if (stat(path.c_str(), &st) != 0) fail(path, std::string("cannot stat: ") + strerror(errno));
     if (!S_ISREG(st.st_mode)) fail(path, "not a regular file");
     if (st.st_size == 0) fail(path, "the file is empty (0 bytes)");
     std::ifstream in(path, std::ios::binary);
+    if (!in) fail(path, std::string("cannot be read: ") + strerror(errno));
     char head[64] = {};
     in.read(head, sizeof head);
     std::string start(head, static_cast<size_t>(in.gcount()));
     if (start.rfind("version https://git-lfs", 0) == 0)
         fail(path, "this is a git-LFS pointer, not the weights (run 'git lfs pull')");
     if (H5Fis_hdf5(path.c_str()) <= 0) {
-        if (st.st_size < 512) fail(path, "not an HDF5 file (" + std::to_string(st.st_size) +
-                                             " bytes; truncated or another format)");
+        if (st.st_size < 512)
+            fail(path, "not an HDF5 file (" + std::to_string(st.st_size) +
+                           " bytes; truncated or another format)");
         fail(path, "not an HDF5 file (another format, or damaged)");
     }
+    return static_cast<int64_t>(st.st_size);
 }
 
 int64_t config_attr(hid_t root, const std::string& path, const char* name) {
@@ -62,8 +74,16 @@ int64_t config_attr(hid_t root, const std::string& path, const char* name) {
     return *v;
 }
 
-void collect_datasets(hid_t loc, const std::string& prefix, std::set<std::string>& out,
-                      int depth) {
+// One entry of the file's tree as collect_objects found it.
+struct FileObject {
+    enum Kind { dataset, other, link, unreadable } kind = other;
+    std::string what;  // for a link: what it is and where it points
+};
+
+// Every object below `loc`, reached through hard links only: a soft or external link is listed
+// as such and never followed, so a crafted file cannot make the loader open another file.
+void collect_objects(hid_t loc, const std::string& prefix, std::map<std::string, FileObject>& out,
+                     int depth) {
     if (depth > 16) return;
     H5G_info_t info{};
     if (H5Gget_info(loc, &info) < 0) return;
@@ -72,17 +92,32 @@ void collect_datasets(hid_t loc, const std::string& prefix, std::set<std::string
         if (H5Lget_name_by_idx(loc, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name,
                                H5P_DEFAULT) < 0)
             continue;
-        std::string full = prefix + "/" + name;
+        const std::string full = prefix + "/" + name;
+        H5L_info_t linfo{};
+        if (H5Lget_info(loc, name, &linfo, H5P_DEFAULT) < 0) {
+            out[full] = {FileObject::unreadable, ""};
+            continue;
+        }
+        if (linfo.type != H5L_TYPE_HARD) {
+            h5::LinkInfo li;
+            li.kind = linfo.type == H5L_TYPE_SOFT       ? h5::LinkKind::soft
+                      : linfo.type == H5L_TYPE_EXTERNAL ? h5::LinkKind::external
+                                                        : h5::LinkKind::other;
+            li.target = shown(h5::link_target(loc, name, li.kind));
+            out[full] = {FileObject::link, h5::describe_link(li)};
+            continue;
+        }
         H5O_info_t oinfo{};
         if (H5Oget_info_by_name2(loc, name, &oinfo, H5O_INFO_BASIC, H5P_DEFAULT) < 0) {
-            out.insert(full);  // a dangling or external link: reported as unexpected
+            out[full] = {FileObject::unreadable, ""};
             continue;
         }
         if (oinfo.type == H5O_TYPE_GROUP) {
             h5::Id g(H5Gopen2(loc, name, H5P_DEFAULT));
-            if (g.valid()) collect_datasets(g.get(), full, out, depth + 1);
+            if (g.valid()) collect_objects(g.get(), full, out, depth + 1);
         } else {
-            out.insert(full);
+            out[full] = {oinfo.type == H5O_TYPE_DATASET ? FileObject::dataset : FileObject::other,
+                         ""};
         }
     }
 }
@@ -94,8 +129,8 @@ bool has_fletcher32(hid_t ds) {
     for (int f = 0; f < nf; ++f) {
         unsigned flags = 0, cd[8];
         size_t nelm = 8;
-        H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(f), &flags, &nelm, cd,
-                                         0, nullptr, nullptr);
+        H5Z_filter_t id = H5Pget_filter2(dcpl.get(), static_cast<unsigned>(f), &flags, &nelm, cd, 0,
+                                         nullptr, nullptr);
         if (id == H5Z_FILTER_FLETCHER32)
             found = true;
         else
@@ -104,26 +139,44 @@ bool has_fletcher32(hid_t ds) {
     return found && nf == 1;
 }
 
-// Opens the dataset of `spec` and checks its type and shape exactly.
-h5::Id open_checked(hid_t file, const std::string& path, const ParamSpec& spec) {
+// Opens the dataset of `spec` (found by collect_objects through hard links) and checks its
+// type, shape, layout and stored size exactly, before anything is allocated for it.
+h5::Id open_checked(hid_t file, const std::string& path, const ParamSpec& spec,
+                    const std::map<std::string, FileObject>& objects) {
     const std::string ds_path = dataset_path(spec.key);
-    if (!h5::exists(file, ds_path)) fail(path, "dataset " + ds_path + " is missing");
+    auto it = objects.find(ds_path);
+    if (it == objects.end()) fail(path, "dataset " + ds_path + " is missing");
+    if (it->second.kind != FileObject::dataset) fail(path, ds_path + " is not a dataset");
     h5::Id ds(H5Dopen2(file, ds_path.c_str(), H5P_DEFAULT));
     if (!ds.valid()) fail(path, "dataset " + ds_path + " cannot be opened (damaged metadata)");
     h5::Id type(H5Dget_type(ds.get()));
-    if (H5Tget_class(type.get()) != H5T_FLOAT || H5Tget_size(type.get()) != 4 ||
-        H5Tget_order(type.get()) != H5T_ORDER_LE)
+    if (!type.valid() || H5Tequal(type.get(), H5T_IEEE_F32LE) <= 0)
         fail(path, "dataset " + ds_path + " is not IEEE float32 little-endian");
+    h5::Id space(H5Dget_space(ds.get()));
+    const H5S_class_t space_class = H5Sget_simple_extent_type(space.get());
+    if (space_class != (spec.shape.empty() ? H5S_SCALAR : H5S_SIMPLE))
+        fail(path, "dataset " + ds_path +
+                       (spec.shape.empty() ? " is not a scalar" : " has no simple shape"));
     std::vector<hsize_t> d = h5::dims(ds.get());
     std::vector<int64_t> got(d.begin(), d.end());
     if (got != spec.shape) {
-        ParamSpec shown = spec;
-        shown.shape = got;
-        fail(path, "dataset " + ds_path + " has shape " + shown.shape_text() + ", expected " +
+        ParamSpec shown_spec = spec;
+        shown_spec.shape = got;
+        fail(path, "dataset " + ds_path + " has shape " + shown_spec.shape_text() + ", expected " +
                        spec.shape_text());
     }
+    h5::Id dcpl(H5Dget_create_plist(ds.get()));
+    const H5D_layout_t layout = H5Pget_layout(dcpl.get());
+    if (H5Pget_external_count(dcpl.get()) != 0 || layout == H5D_VIRTUAL)
+        fail(path, "dataset " + ds_path + " keeps its data in other files");
     if (!spec.shape.empty() && !has_fletcher32(ds.get()))
         fail(path, "dataset " + ds_path + " does not carry the Fletcher32 checksum alone");
+    // A declared shape costs nothing in the file: the data must be stored, not fill values.
+    const auto need = static_cast<hsize_t>(spec.numel()) * 4;
+    const hsize_t stored = H5Dget_storage_size(ds.get());
+    if (stored < need)
+        fail(path, "dataset " + ds_path + " stores " + std::to_string(stored) + " of its " +
+                       std::to_string(need) + " bytes (never written, or damaged)");
     return ds;
 }
 
@@ -176,8 +229,14 @@ bool read_all_raw(const std::vector<h5::Id>& datasets, Weights& w) {
             digest.add(w.specs[i].key, w.tensors[i].data.data(), w.tensors[i].data.size());
         }
     });
+    std::exception_ptr error;
     for (size_t i = 0; i < w.specs.size(); ++i) {
-        const bool ok = read_raw(datasets[i].get(), w.specs[i], w.tensors[i]);
+        bool ok = false;
+        try {
+            ok = read_raw(datasets[i].get(), w.specs[i], w.tensors[i]);
+        } catch (...) {  // out of memory: stop the hasher before the error goes on
+            error = std::current_exception();
+        }
         {
             std::lock_guard lock(mu);
             if (ok)
@@ -189,6 +248,7 @@ bool read_all_raw(const std::vector<h5::Id>& datasets, Weights& w) {
         if (!ok) break;
     }
     hasher.join();
+    if (error) std::rethrow_exception(error);
     if (failed) return false;
     w.digest = digest.hex();
     return true;
@@ -206,23 +266,27 @@ void check_finite(const std::string& path, const ParamSpec& spec, const Tensor& 
 std::string creation_time_utc() {
     std::time_t t = std::time(nullptr);
     if (auto epoch = env::get("SOURCE_DATE_EPOCH")) {
-        char* end = nullptr;
-        long long v = std::strtoll(epoch->c_str(), &end, 10);
-        if (epoch->empty() || *end != '\0' || v < 0)
-            throw UsageError("SOURCE_DATE_EPOCH must be a non-negative integer, got '" + *epoch +
-                             "'");
+        // Digits only (no sign, no spaces), and a date that ISO 8601 can write (year <= 9999).
+        constexpr long long kLatest = 253402300799;  // 9999-12-31T23:59:59Z
+        const bool digits = !epoch->empty() && epoch->size() <= 12 &&
+                            epoch->find_first_not_of("0123456789") == std::string::npos;
+        const long long v = digits ? std::stoll(*epoch) : -1;
+        if (!digits || v > kLatest)
+            throw UsageError("SOURCE_DATE_EPOCH must be whole seconds since 1970 (0 to " +
+                             std::to_string(kLatest) + "), got '" + shown(*epoch) + "'");
         t = static_cast<std::time_t>(v);
     }
     std::tm tm{};
-    gmtime_r(&t, &tm);
+    if (!gmtime_r(&t, &tm)) throw RuntimeFailure("the clock gives a time gmtime cannot convert");
     char buf[32];
     std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
     return buf;
 }
 
 void write_weights_file(const Weights& w, const std::string& path) {
-    h5::Id file = h5::create_truncate(path);
-    if (!file.valid()) throw std::runtime_error("HDF5 cannot create the file");
+    const std::string created = creation_time_utc();  // a bad SOURCE_DATE_EPOCH stops here
+    h5::Id file = h5::create_in_memory(path);
+    if (!file.valid()) throw std::runtime_error("HDF5 cannot create the file in memory");
     hid_t root = file.get();
     h5::write_string_attr(root, "format", kFormatName);
     h5::write_int32_attr(root, "format_version", kFormatVersion);
@@ -235,22 +299,28 @@ void write_weights_file(const Weights& w, const std::string& path) {
     if (w.seed) h5::write_uint64_attr(root, "seed", *w.seed);
     h5::write_string_attr(root, "generator", w.generator);
     h5::write_string_attr(root, "created_by", std::string("gasm_gpu ") + build::kVersion);
-    h5::write_string_attr(root, "created_utc", creation_time_utc());
-    h5::write_string_attr(root, "content_sha256",
-                          w.digest.empty() ? content_sha256(w) : w.digest);
+    h5::write_string_attr(root, "created_utc", created);
+    h5::write_string_attr(root, "content_sha256", w.digest.empty() ? content_sha256(w) : w.digest);
     for (size_t i = 0; i < w.specs.size(); ++i) {
         const ParamSpec& s = w.specs[i];
         std::vector<hsize_t> d(s.shape.begin(), s.shape.end());
         h5::write_dataset(root, dataset_path(s.key), H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, d,
                           w.tensors[i].data.data(), /*chunked=*/!d.empty());
     }
-    if (H5Fflush(root, H5F_SCOPE_GLOBAL) < 0) throw std::runtime_error("HDF5 flush failed");
-    file.reset();
+    if (std::string why = h5::write_image(root, path); !why.empty()) throw std::runtime_error(why);
 }
 
 WeightsFileFacts read_weights_facts(const std::string& path) {
     WeightsFileFacts f;
     h5::silence_errors();
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {  // a FIFO would block HDF5
+        f.error = "not a regular file";
+        return f;
+    }
+    const h5::CrashGuard guard(
+        "weight file " + path + ": HDF5 crashed while reading it; the file is damaged",
+        static_cast<int>(ExitCode::weights));
     if (H5Fis_hdf5(path.c_str()) <= 0) {
         f.error = "not an HDF5 file";
         return f;
@@ -278,14 +348,18 @@ WeightsFileFacts read_weights_facts(const std::string& path) {
 
 Weights read_weights_file(const std::string& path, WeightsCheck check) {
     h5::silence_errors();
-    check_signature(path);
+    const h5::CrashGuard guard("weight file " + path +
+                                   ": HDF5 crashed while reading it; the file is damaged "
+                                   "(regenerate with --force-regen, or check --weights)",
+                               static_cast<int>(ExitCode::weights));
+    const int64_t file_size = check_signature(path);
     h5::Id file = h5::open_read(path);
     if (!file.valid()) fail(path, "HDF5 cannot open the file (truncated or damaged)");
     hid_t root = file.get();
     auto format = h5::read_string_attr(root, "format");
     if (!format) fail(path, "root attribute 'format' is missing (not a gasm weight file)");
     if (*format != kFormatName)
-        fail(path, "format is '" + *format + "', expected '" + kFormatName + "'");
+        fail(path, "format is '" + shown(*format) + "', expected '" + kFormatName + "'");
     int64_t version = config_attr(root, path, "format_version");
     if (version > kFormatVersion)
         fail(path, "format_version " + std::to_string(version) +
@@ -307,15 +381,28 @@ Weights read_weights_file(const std::string& path, WeightsCheck check) {
     Weights w;  // tensors are sized as they are read
     w.config = c;
     w.specs = canonical_params(c);
+    // The data must be in the file: a configuration whose tensors need more bytes than the
+    // file has is refused before a single tensor is allocated.
+    int64_t need = 0;
+    for (const auto& s : w.specs) need += s.numel() * 4;
+    if (need > file_size)
+        fail(path, "its configuration (" + c.describe() + ") needs " + std::to_string(need) +
+                       " bytes of tensors but the file has " + std::to_string(file_size));
     w.tensors.resize(w.specs.size());
     w.seed = h5::read_uint_attr(root, "seed");
     w.generator = h5::read_string_attr(root, "generator").value_or("imported");
-    std::set<std::string> present;
-    collect_datasets(root, "", present, 0);
-    for (const auto& s : w.specs) present.erase(dataset_path(s.key));
-    if (!present.empty()) fail(path, "unexpected object " + *present.begin() + " in the file");
+    std::map<std::string, FileObject> objects;
+    collect_objects(root, "", objects, 0);
+    for (const auto& [name, obj] : objects)
+        if (obj.kind == FileObject::link)
+            fail(path, name + " is " + obj.what + "; a weight file holds every dataset itself");
+        else if (obj.kind == FileObject::unreadable)
+            fail(path, "the metadata of " + name + " cannot be read (damaged file)");
+    std::map<std::string, FileObject> extra = objects;
+    for (const auto& s : w.specs) extra.erase(dataset_path(s.key));
+    if (!extra.empty()) fail(path, "unexpected object " + extra.begin()->first + " in the file");
     std::vector<h5::Id> datasets;
-    for (const auto& spec : w.specs) datasets.push_back(open_checked(root, path, spec));
+    for (const auto& spec : w.specs) datasets.push_back(open_checked(root, path, spec, objects));
     auto digest = h5::read_string_attr(root, "content_sha256");
     if (!digest) fail(path, "root attribute 'content_sha256' is missing");
     const bool raw_ok = read_all_raw(datasets, w);
@@ -326,7 +413,7 @@ Weights read_weights_file(const std::string& path, WeightsCheck check) {
             read_filtered(datasets[i].get(), path, w.specs[i], w.tensors[i]);
         actual = content_sha256(w);
         if (*digest != actual)
-            fail(path, "content_sha256 mismatch: the file says " + *digest +
+            fail(path, "content_sha256 mismatch: the file says " + shown(*digest) +
                            ", its data hash to " + actual);
     }
     for (size_t i = 0; i < w.specs.size(); ++i) check_finite(path, w.specs[i], w.tensors[i]);
