@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
     gasm::app::add_info(app);
     gasm::app::add_check(app);
     gasm::app::add_bench(app);
+    gasm::app::add_serve(app);
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

@@ -1,0 +1,413 @@
+// SPDX-License-Identifier: MIT
+// `gasm_gpu serve` over HTTP with cpp-httplib (Debian's libcpp-httplib, a compiled library whose
+// header declares only what the .so defines). The pieces, in the order a request meets them:
+// the accept loop hands each connection to a fixed pool of workers; a pre-routing check refuses
+// unknown paths (404), wrong methods (405), foreign Host headers (403), other media types (415)
+// and announced bodies over the limit (413) before any body byte is read; the body is read with
+// a per-read and a whole-body time limit (408), so a client that trickles its bytes holds one
+// worker for a bounded time only; then the Service answers. Every response carries the device
+// and the weights digest in headers, and every error a JSON body.
+#include "apps/serve_http.hpp"
+
+// Debian compiles libcpp-httplib with these three; the header must see the same, or the classes
+// it declares (Request holds an SSL pointer under the first) differ from the ones in the .so.
+#ifndef CPPHTTPLIB_OPENSSL_SUPPORT
+#define CPPHTTPLIB_OPENSSL_SUPPORT
+#endif
+#ifndef CPPHTTPLIB_ZLIB_SUPPORT
+#define CPPHTTPLIB_ZLIB_SUPPORT
+#endif
+#ifndef CPPHTTPLIB_BROTLI_SUPPORT
+#define CPPHTTPLIB_BROTLI_SUPPORT
+#endif
+#include <httplib.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <thread>
+
+#include "apps/serve_assets.hpp"
+#include "host/errors.hpp"
+
+namespace gasm::app {
+
+bool is_loopback_host(const std::string& host) {
+    if (host == "localhost") return true;
+    in_addr v4{};
+    if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    in6_addr v6{};
+    return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+int model_slots(int workers) {
+    return std::max(1, workers - 2);
+}
+
+void block_stop_signals() {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    std::signal(SIGPIPE, SIG_IGN);
+}
+
+namespace {
+
+// httplib listens with a backlog of 5, too short for a burst of clients connecting at once
+// (the rest would wait for a SYN retransmission, a second or more). Listening again on the bound
+// socket only widens the queue.
+class HttpServer : public httplib::Server {
+  public:
+    void widen_backlog(int n) { ::listen(svr_sock_.load(), n); }
+};
+
+// Watches for SIGINT and SIGTERM (blocked everywhere else, see block_stop_signals) and stops the
+// server once it runs. It polls rather than waits forever so that it can also be told to quit.
+class SignalWatcher {
+  public:
+    explicit SignalWatcher(HttpServer& server) : server_(server), thread_([this] { loop(); }) {}
+    ~SignalWatcher() {
+        quit_ = true;
+        thread_.join();
+    }
+    bool stop_requested() const { return requested_.load(); }
+
+  private:
+    void loop() {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGTERM);
+        bool stopped = false;
+        while (!quit_) {
+            timespec tick{0, 50'000'000};
+            const int sig = sigtimedwait(&set, nullptr, &tick);
+            if (sig > 0) on_signal(sig);
+            // stop() acts only on a running server, so a signal that came before the accept
+            // loop started is applied on a later tick.
+            if (requested_ && !stopped && server_.is_running()) {
+                server_.stop();
+                stopped = true;
+            }
+        }
+    }
+    void on_signal(int sig) {
+        const char* name = sig == SIGINT ? "SIGINT" : "SIGTERM";
+        if (requested_) {
+            spdlog::warn("{} again: stopping at once", name);
+            std::_Exit(static_cast<int>(ExitCode::runtime));
+        }
+        spdlog::info("{}: no new connections; finishing the requests in flight", name);
+        requested_ = true;
+    }
+
+    HttpServer& server_;
+    std::atomic<bool> quit_{false}, requested_{false};
+    std::thread thread_;
+};
+
+enum class Method { get, post };
+
+// The paths the service knows and the one method each takes (GET includes HEAD).
+std::optional<Method> route_of(const std::string& path) {
+    if (path == "/health" || path == "/info" || path == "/") return Method::get;
+    if (path == "/process" || path == "/batch") return Method::post;
+    for (const WebAsset& a : web_assets())
+        if (a.path == path) return Method::get;
+    return std::nullopt;
+}
+
+std::string host_name_of(const std::string& host_header) {
+    if (!host_header.empty() && host_header.front() == '[')  // "[::1]:8000"
+        return host_header.substr(1, host_header.find(']') - 1);
+    return host_header.substr(0, host_header.rfind(':') == std::string::npos
+                                     ? host_header.size()
+                                     : host_header.rfind(':'));
+}
+
+bool is_json_media_type(const std::string& content_type) {
+    std::string type = content_type.substr(0, content_type.find(';'));
+    type.erase(std::remove(type.begin(), type.end(), ' '), type.end());
+    std::transform(type.begin(), type.end(), type.begin(), ::tolower);
+    return type == "application/json";
+}
+
+void send(httplib::Response& res, const Reply& r) {
+    res.status = r.status;
+    if (r.retry_after > 0) res.set_header("Retry-After", std::to_string(r.retry_after));
+    res.set_content(r.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
+                    "application/json");
+}
+
+// A refusal, often before the body is read; every connection closes after one answer (see
+// configure), so an unread body is never taken for a next request.
+void refuse(httplib::Response& res, const Service& service, int status,
+            const std::string& message) {
+    send(res, service.error(status, message));
+}
+
+std::string over_body_limit(size_t announced, size_t limit) {
+    return "the body of " + std::to_string(announced) + " bytes is over the limit of " +
+           std::to_string(limit);
+}
+
+// What the head of a request alone is refused for.
+struct EarlyRefusal {
+    int status;
+    std::string message;
+    const char* allow = nullptr;  // the Allow header of a 405
+};
+
+std::optional<EarlyRefusal> refuse_host(const HttpOptions& o, const httplib::Request& req) {
+    // A page elsewhere that re-points its own name at 127.0.0.1 sends that name as Host.
+    if (o.allow_remote || !req.has_header("Host") ||
+        is_loopback_host(host_name_of(req.get_header_value("Host"))))
+        return std::nullopt;
+    return EarlyRefusal{403, "this service answers only to a loopback Host name"};
+}
+
+std::optional<EarlyRefusal> refuse_route(const httplib::Request& req) {
+    const std::optional<Method> route = route_of(req.path);
+    if (!route)
+        return EarlyRefusal{404,
+                            "no such path: " + req.path +
+                                " (GET /, GET /health, GET /info, POST /process, POST /batch)"};
+    const bool get = req.method == "GET" || req.method == "HEAD";
+    if (*route == Method::get && !get)
+        return EarlyRefusal{405, req.method + " is not allowed on " + req.path + "; use GET",
+                            "GET, HEAD"};
+    if (*route == Method::post && req.method != "POST")
+        return EarlyRefusal{405, req.method + " is not allowed on " + req.path + "; use POST",
+                            "POST"};
+    return std::nullopt;
+}
+
+std::optional<EarlyRefusal> refuse_post_head(const Service& service, const httplib::Request& req) {
+    if (req.method != "POST") return std::nullopt;
+    // Asking for JSON also keeps other web pages out: a cross-origin JSON POST needs a
+    // preflight, which this service never grants.
+    if (!is_json_media_type(req.get_header_value("Content-Type")))
+        return EarlyRefusal{415, "send the body as Content-Type: application/json"};
+    const size_t announced = req.get_header_value<uint64_t>("Content-Length");
+    if (announced > service.limits().max_body)
+        return EarlyRefusal{413, over_body_limit(announced, service.limits().max_body)};
+    return std::nullopt;
+}
+
+httplib::Server::HandlerResponse check_before_body(const Service& service, const HttpOptions& o,
+                                                   const httplib::Request& req,
+                                                   httplib::Response& res) {
+    std::optional<EarlyRefusal> r = refuse_host(o, req);
+    if (!r) r = refuse_route(req);
+    if (!r) r = refuse_post_head(service, req);
+    if (!r) return httplib::Server::HandlerResponse::Unhandled;
+    refuse(res, service, r->status, r->message);
+    if (r->allow) res.set_header("Allow", r->allow);
+    return httplib::Server::HandlerResponse::Handled;
+}
+
+enum class BodyRead { complete, too_large, too_slow, broken };
+
+// Reads the body through httplib's reader, giving up once it is over the size or the time limit.
+BodyRead read_body(const httplib::ContentReader& reader, size_t max_bytes,
+                   Clock::time_point deadline, std::string& body) {
+    BodyRead why = BodyRead::complete;
+    const bool whole = reader([&](const char* data, size_t n) {
+        if (body.size() + n > max_bytes) why = BodyRead::too_large;
+        if (Clock::now() > deadline) why = BodyRead::too_slow;
+        if (why != BodyRead::complete) return false;
+        body.append(data, n);
+        return true;
+    });
+    if (whole) return BodyRead::complete;
+    return why == BodyRead::complete ? BodyRead::broken : why;
+}
+
+using Endpoint = Reply (Service::*)(const std::string&, Clock::time_point);
+
+void add_post(HttpServer& svr, const std::string& path, Service& service, const HttpOptions& o,
+              Endpoint endpoint) {
+    // A POST without a body never reaches a content-reader handler; this one answers it.
+    svr.Post(path, [&service, endpoint](const httplib::Request& req, httplib::Response& res) {
+        send(res, (service.*endpoint)(req.body, Clock::now()));
+    });
+    svr.Post(path, [&service, &o, endpoint](const httplib::Request&, httplib::Response& res,
+                                            const httplib::ContentReader& reader) {
+        const auto arrival = Clock::now();
+        const auto deadline =
+            arrival + std::chrono::milliseconds(static_cast<int64_t>(o.body_timeout * 1000));
+        std::string body;
+        switch (read_body(reader, service.limits().max_body, deadline, body)) {
+            case BodyRead::complete:
+                return send(res, (service.*endpoint)(body, arrival));
+            case BodyRead::too_large:
+                return refuse(res, service, 413,
+                              "the body is over the limit of " +
+                                  std::to_string(service.limits().max_body) + " bytes");
+            case BodyRead::too_slow:
+                return refuse(
+                    res, service, 408,
+                    fmt::format("the body took longer than {:g} s to arrive", o.body_timeout));
+            case BodyRead::broken:
+                return refuse(res, service, 400, "the body could not be read");
+        }
+    });
+}
+
+std::string reason_of(int status) {
+    switch (status) {
+        case 400:
+            return "bad request: the request line or headers could not be parsed";
+        case 413:
+            return "the request is over the size limit";
+        case 414:
+            return "the request URI is too long";
+        default:
+            return "the request was refused (HTTP " + std::to_string(status) + ")";
+    }
+}
+
+std::string regex_escape(std::string_view path) {
+    static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
+    return std::regex_replace(std::string(path), special, R"(\$&)");
+}
+
+void add_page(HttpServer& svr) {
+    // The page's own files only: no script, style or font from anywhere else may load.
+    static constexpr const char* kPolicy =
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+    for (const WebAsset& a : web_assets()) {
+        auto serve = [&a](const httplib::Request&, httplib::Response& res) {
+            res.set_header("Content-Security-Policy", kPolicy);
+            res.set_content(a.body.data(), a.body.size(), std::string(a.content_type).c_str());
+        };
+        svr.Get(regex_escape(a.path), serve);
+        if (a.path == "/index.html") svr.Get("/", serve);
+    }
+}
+
+void add_routes(HttpServer& svr, Service& service, const HttpOptions& o) {
+    svr.set_pre_routing_handler([&service, &o](const auto& req, auto& res) {
+        return check_before_body(service, o, req, res);
+    });
+    svr.Get("/health", [&service](const auto&, auto& res) { send(res, service.health()); });
+    svr.Get("/info", [&service](const auto&, auto& res) { send(res, service.info()); });
+    add_post(svr, "/process", service, o, &Service::process);
+    add_post(svr, "/batch", service, o, &Service::batch);
+    add_page(svr);
+    // httplib's own refusals (a bad request line, headers too long) come without a body.
+    using R = httplib::Server::HandlerResponse;
+    svr.set_error_handler(httplib::Server::HandlerWithResponse(
+        [&service](const httplib::Request&, httplib::Response& res) {
+            if (!res.body.empty()) return R::Unhandled;
+            send(res, service.error(res.status, reason_of(res.status)));
+            return R::Handled;
+        }));
+    svr.set_exception_handler([&service](const auto&, auto& res, std::exception_ptr ep) {
+        std::string what = "internal error";
+        try {
+            std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+            what += std::string(": ") + e.what();
+        } catch (...) {
+        }
+        spdlog::error("{}", what);
+        send(res, service.error(500, what));
+    });
+    svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+        spdlog::debug("{} {} -> {} ({} bytes)", req.method, req.path, res.status, res.body.size());
+    });
+}
+
+// A client that asks before sending a large body (curl does above 1 KiB) hears of the size limit
+// before it sends anything.
+int answer_expect_continue(const Service& service, const httplib::Request& req,
+                           httplib::Response& res) {
+    const size_t announced = req.get_header_value<uint64_t>("Content-Length");
+    if (announced <= service.limits().max_body) return 100;
+    refuse(res, service, 413, over_body_limit(announced, service.limits().max_body));
+    return 413;
+}
+
+void configure(HttpServer& svr, const Service& service, const HttpOptions& o) {
+    const int workers = o.workers;
+    svr.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+    svr.set_read_timeout(o.read_timeout);
+    svr.set_write_timeout(o.write_timeout);
+    // One request per connection. A kept-alive connection pins a worker of the fixed pool while
+    // it idles, and after a refusal the unread rest of a body would be read as the next request;
+    // closing after each answer avoids both, at the cost of a connect per request (cheap here).
+    svr.set_keep_alive_max_count(1);
+    svr.set_payload_max_length(service.limits().max_body);
+    svr.set_expect_100_continue_handler([&service](const auto& req, auto& res) {
+        return answer_expect_continue(service, req, res);
+    });
+    svr.set_tcp_nodelay(true);
+    // SO_REUSEADDR only: httplib's default adds SO_REUSEPORT, which would let a second server
+    // share the port silently instead of failing to start.
+    svr.set_socket_options([](socket_t sock) {
+        int yes = 1;
+        setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+    });
+    svr.set_default_headers({{"X-Gasm-Device", service.device()},
+                             {"X-Gasm-Weights-Sha256", service.digest()},
+                             {"X-Content-Type-Options", "nosniff"},
+                             {"Cache-Control", "no-store"}});
+}
+
+int bind(HttpServer& svr, const HttpOptions& o) {
+    const int port = o.port == 0 ? svr.bind_to_any_port(o.host)
+                                 : (svr.bind_to_port(o.host, o.port) ? o.port : -1);
+    if (port <= 0)
+        throw RuntimeFailure("cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                             " (in use, or not an address of this machine)");
+    svr.widen_backlog(128);
+    return port;
+}
+
+void write_port_file(const std::string& path, int port) {
+    std::ofstream out(path + ".tmp");
+    out << port << "\n";
+    out.close();
+    if (!out || std::rename((path + ".tmp").c_str(), path.c_str()) != 0)
+        throw RuntimeFailure("cannot write the port file " + path);
+}
+
+std::string url_of(const std::string& host, int port) {
+    const bool v6 = host.find(':') != std::string::npos;
+    return "http://" + (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/";
+}
+
+}  // namespace
+
+void serve_http(Service& service, const HttpOptions& options) {
+    HttpServer svr;
+    configure(svr, service, options);
+    add_routes(svr, service, options);
+    SignalWatcher watcher(svr);
+    const int port = bind(svr, options);
+    if (!options.port_file.empty()) write_port_file(options.port_file, port);
+    spdlog::info("Listening on {} ({} workers, at most {} requests at the model at once)",
+                 url_of(options.host, port), options.workers, model_slots(options.workers));
+    if (!watcher.stop_requested() && !svr.listen_after_bind() && !watcher.stop_requested())
+        throw RuntimeFailure("the accept loop on " + url_of(options.host, port) + " failed");
+    spdlog::info("Stopped: every request in flight was answered");
+}
+
+
+}  // namespace gasm::app
