@@ -28,7 +28,6 @@ const char* curvature_name(CurvatureKind kind);
 
 struct RunOptions {
     CurvatureKind curvature = CurvatureKind::gaussian;
-    bool record_history = false;  // keep X and G per iteration (analysis only; not used yet)
 };
 
 // Constants of the forward pass, named once so every backend uses the same numbers.

@@ -94,7 +94,8 @@ class CpuBackend final : public Backend {
         std::vector<int64_t> first;  // size scenes + 1
     };
 
-    // Runs fn(first_row, count) over blocks of [0, rows) on the pool.
+    // Runs fn(first_row, count) over blocks of kRowBlock rows of [0, rows) on the pool.
+    static constexpr int64_t kRowBlock = 512;
     void for_row_blocks(int64_t rows, const std::function<void(int64_t, int64_t)>& fn);
     // Projections, poses and attention of the stacked rows: fills proj_, P_, q_ and O_.
     void attention(const SceneBatch& batch, const Active& act, const std::vector<SceneGraph>& g,
@@ -112,16 +113,15 @@ class CpuBackend final : public Backend {
 };
 
 void CpuBackend::for_row_blocks(int64_t rows, const std::function<void(int64_t, int64_t)>& fn) {
-    // At least one block per thread when there are enough rows, and at most 1024 rows a block:
-    // large enough that OpenBLAS's packing of the weight matrix is paid rarely, small enough
-    // that the threads share the work evenly.
-    constexpr int64_t kMaxBlock = 1024;
-    const int64_t blocks = std::max<int64_t>(std::min<int64_t>(pool_.size(), (rows + 15) / 16),
-                                             (rows + kMaxBlock - 1) / kMaxBlock);
+    // Blocks of a fixed number of rows, whatever the number of threads: a row's products then
+    // come from the same BLAS call shapes on every machine and with every --threads, so the
+    // results are the same bytes. 512 rows: large enough that OpenBLAS packs the weight matrix
+    // rarely, small enough that two threads share a batch of a few thousand rows evenly.
+    const int64_t blocks = (rows + kRowBlock - 1) / kRowBlock;
     pool_.parallel_for(blocks, [&](int64_t b, int64_t e, int) {
         for (int64_t i = b; i < e; ++i) {
-            const int64_t r0 = rows * i / blocks, r1 = rows * (i + 1) / blocks;
-            if (r0 < r1) fn(r0, r1 - r0);
+            const int64_t r0 = i * kRowBlock;
+            fn(r0, std::min(rows, r0 + kRowBlock) - r0);
         }
     });
 }

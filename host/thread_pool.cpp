@@ -3,14 +3,22 @@
 #include "host/thread_pool.hpp"
 
 #include <algorithm>
+#include <atomic>
 
 namespace gasm {
 
 namespace {
-void run_share(const std::function<void(int64_t, int64_t, int)>& fn, int64_t n, int part,
-               int parts) {
-    int64_t begin = n * part / parts, end = n * (part + 1) / parts;
-    if (begin < end) fn(begin, end, part);
+// Ranges are claimed from a shared counter, a grain at a time, so a thread that the machine
+// slows down (another process, a stolen virtual CPU) takes less of the work instead of holding
+// up the others. About eight grains per thread keep the claims rare.
+void run_share(const std::function<void(int64_t, int64_t, int)>& fn, int64_t n, int part, int parts,
+               std::atomic<int64_t>& next) {
+    const int64_t grain = std::max<int64_t>(1, n / (int64_t{8} * parts));
+    for (;;) {
+        const int64_t begin = next.fetch_add(grain, std::memory_order_relaxed);
+        if (begin >= n) return;
+        fn(begin, std::min(n, begin + grain), part);
+    }
 }
 }  // namespace
 
@@ -39,7 +47,7 @@ void ThreadPool::worker_loop(int id) {
         int64_t n = job_n_;
         lock.unlock();
         try {
-            run_share(*job, n, id, size());
+            run_share(*job, n, id, size(), next_);
         } catch (...) {
             std::lock_guard g(mutex_);
             if (!error_) error_ = std::current_exception();
@@ -59,6 +67,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
         std::lock_guard lock(mutex_);
         job_ = &fn;
         job_n_ = n;
+        next_.store(0, std::memory_order_relaxed);
         pending_ = static_cast<int>(workers_.size());
         error_ = nullptr;
         ++generation_;
@@ -66,7 +75,7 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     start_cv_.notify_all();
     std::exception_ptr mine;
     try {
-        run_share(fn, n, 0, size());
+        run_share(fn, n, 0, size(), next_);
     } catch (...) {
         mine = std::current_exception();
     }
