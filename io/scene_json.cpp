@@ -55,6 +55,22 @@ int64_t index(const json& v, const std::string& where, const std::string& field)
                (v.is_number() ? v.dump() : std::string(v.type_name())));
 }
 
+// Refuses a key that the format does not have, so a misspelt field ("relation", "feature")
+// is an error instead of an input silently run without it.
+void known_keys_only(const json& obj, std::initializer_list<const char*> keys,
+                     const std::string& where, const std::string& prefix) {
+    for (auto it = obj.begin(); it != obj.end(); ++it) {
+        bool known = false;
+        std::string list;
+        for (const char* k : keys) {
+            known = known || it.key() == k;
+            list += (list.empty() ? "" : ", ") + std::string(k);
+        }
+        if (!known)
+            refuse(where, prefix + it.key(), "unknown field (this object has: " + list + ")");
+    }
+}
+
 const json& array_field(const json& obj, const char* key, const std::string& where,
                         const std::string& field) {
     const json& v = obj.at(key);
@@ -74,6 +90,7 @@ void read_entities(const json& j, int64_t F, const std::string& where, Scene& s)
         const std::string field = "entities[" + std::to_string(i) + "]";
         const json& e = ents[i];
         if (!e.is_object()) refuse(where, field, "expected an object");
+        known_keys_only(e, {"name", "type", "features"}, where, field + ".");
         if (e.contains("name") && !e["name"].is_string())
             refuse(where, field + ".name", "expected a string");
         s.names.push_back(e.contains("name") ? e["name"].get<std::string>()
@@ -166,6 +183,7 @@ void read_constraints(const json& j, const std::string& where, Scene& s) {
 
 Scene scene_from_json(const json& j, int64_t feature_dim, const std::string& where) {
     if (!j.is_object()) throw InputError(where + ": expected a scene object");
+    known_keys_only(j, {"entities", "relations", "edges", "constraints", "text"}, where, "");
     Scene s;
     read_entities(j, feature_dim, where, s);
     read_relations(j, where, s);
@@ -199,6 +217,7 @@ SceneBatch read_scenes_json(const std::string& path, int64_t feature_dim,
     }
     if (!doc.is_object() || !doc.contains("scenes") || !doc["scenes"].is_array())
         throw InputError(path + ", field 'scenes': expected an object with a \"scenes\" array");
+    known_keys_only(doc, {"scenes"}, path, "");
     const json& scenes = doc["scenes"];
     if (scenes.empty()) throw InputError(path + ", field 'scenes': the file holds no scene");
     SceneBatch batch;
