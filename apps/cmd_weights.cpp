@@ -113,6 +113,13 @@ void generate(WeightsArgs& a) {
     std::cout << "content_sha256 " << digest_of(w) << " " << req.path << "\n";
 }
 
+// The commands that only read need the file: a missing one is an error before any lock file
+// is created beside it.
+void require_existing(const std::string& path) {
+    std::error_code ec;
+    if (!fs::exists(path, ec)) throw WeightsError("weight file " + path + " does not exist");
+}
+
 void remove(WeightsArgs& a) {
     start_logging(a.common);
     const std::string path = resolve_weights_path(a.common.weights);
@@ -132,8 +139,7 @@ void remove(WeightsArgs& a) {
 void verify(WeightsArgs& a) {
     start_logging(a.common);
     const std::string path = resolve_weights_path(a.common.weights);
-    std::error_code ec;
-    if (!fs::exists(path, ec)) throw WeightsError("weight file " + path + " does not exist");
+    require_existing(path);
     WeightsLock lock(path, WeightsLock::Mode::shared);
     Weights w = read_weights_file(path, WeightsCheck::full);
     std::cout << "ok " << path << " (" << w.config.describe() << ", " << w.parameter_count()
@@ -143,6 +149,7 @@ void verify(WeightsArgs& a) {
 void inspect(WeightsArgs& a) {
     start_logging(a.common);
     const std::string path = resolve_weights_path(a.common.weights);
+    require_existing(path);
     WeightsLock lock(path, WeightsLock::Mode::shared);
     Weights w = read_weights_file(path);
     json rows = json::array();
@@ -194,6 +201,13 @@ void export_npz(WeightsArgs& a) {
     start_logging(a.common);
     const std::string path = resolve_weights_path(a.common.weights);
     if (a.file.empty()) throw UsageError("weights export needs --to FILE.npz");
+    require_existing(path);
+    std::error_code ec;
+    if (fs::exists(a.file, ec)) {
+        if (fs::equivalent(a.file, path, ec))
+            throw UsageError("--to " + a.file + " is the weight file itself");
+        if (!a.force) throw UsageError(a.file + " exists; add --force to replace it");
+    }
     Weights w;
     {
         WeightsLock lock(path, WeightsLock::Mode::shared);
@@ -241,6 +255,7 @@ void add_weights(CLI::App& app) {
     {
         auto [s, a] = sub("export", "Export the weights to a NumPy .npz", false, export_npz);
         s->add_option("--to", a->file, "Target .npz")->required();
+        s->add_flag("--force", a->force, "Replace an existing .npz");
     }
 }
 

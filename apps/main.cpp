@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <exception>
 #include <new>
+#include <string>
 
 #include "apps/app.hpp"
 #include "host/build_info.hpp"
@@ -22,6 +23,19 @@ int main(int argc, char** argv) {
     gasm::app::add_check(app);
     gasm::app::add_bench(app);
     gasm::app::add_serve(app);
+    // A first word that is no command and no option: say so, rather than CLI11's "A subcommand
+    // is required".
+    std::string names;
+    bool known = false;
+    for (const CLI::App* sub : app.get_subcommands({})) {
+        names += (names.empty() ? "" : ", ") + sub->get_name();
+        known = known || (argc > 1 && sub->get_name() == argv[1]);
+    }
+    if (argc > 1 && argv[1][0] != '-' && !known) {
+        std::fprintf(stderr, "gasm_gpu: error: unknown command '%s' (commands: %s)\n", argv[1],
+                     names.c_str());
+        return static_cast<int>(gasm::ExitCode::usage);
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {

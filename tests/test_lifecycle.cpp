@@ -226,6 +226,44 @@ TEST(Lifecycle, VerifyAndInspect) {
     EXPECT_EQ(missing.exit_code, 3);
 }
 
+TEST(Lifecycle, ReadOnlyCommandsOnAMissingFileCreateNothing) {
+    TempDir dir;
+    const std::string none = dir.file("none.h5");
+    for (const char* cmd : {"verify", "inspect", "export"}) {
+        std::vector<std::string> args = {"weights", cmd, "--weights", none};
+        if (std::string(cmd) == "export") args = with(args, {"--to", dir.file("x.npz")});
+        auto r = run_gasm(args);
+        EXPECT_EQ(r.exit_code, 3) << cmd;
+        EXPECT_NE(r.err.find("weight file " + none + " does not exist"), std::string::npos)
+            << cmd << ": " << r.err;
+    }
+    EXPECT_TRUE(std::filesystem::is_empty(dir.path())) << "a lock file or an export was left";
+}
+
+TEST(Lifecycle, ExportNeverOverwritesUnasked) {
+    TempDir dir;
+    const std::string w = dir.file("w.h5"), npz = dir.file("w.npz");
+    ASSERT_EQ(run_gasm(with({"weights", "generate", "--weights", w}, kSmall)).exit_code, 0);
+    std::ofstream(npz) << "the user's own file";
+    auto r = run_gasm({"weights", "export", "--weights", w, "--to", npz});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("add --force"), std::string::npos) << r.err;
+    EXPECT_EQ(testing::read_file(npz), "the user's own file");
+    const std::string before = sha256_file(w);
+    auto self = run_gasm({"weights", "export", "--weights", w, "--to", w, "--force"});
+    EXPECT_EQ(self.exit_code, 2);
+    EXPECT_EQ(sha256_file(w), before);
+    EXPECT_EQ(run_gasm({"weights", "export", "--weights", w, "--to", npz, "--force"}).exit_code, 0);
+    EXPECT_NE(testing::read_file(npz), "the user's own file");
+}
+
+TEST(Lifecycle, UnknownCommandIsNamed) {
+    auto r = run_gasm({"frobnicate"});
+    EXPECT_EQ(r.exit_code, 2);
+    EXPECT_NE(r.err.find("unknown command 'frobnicate'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("run, weights"), std::string::npos) << r.err;
+}
+
 TEST(Lifecycle, InputErrorWritesNothing) {
     TempDir dir;
     const std::string w = dir.file("w.h5"), scene = write_scene(dir, 3, 40);  // wrong width
