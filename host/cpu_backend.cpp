@@ -107,7 +107,7 @@ class CpuBackend final : public Backend {
     CpuWeights packed_;
     ThreadPool pool_;
     // Workspaces reused across calls, sized to the largest stack seen.
-    FloatBuffer proj_, O_, U_, Hh_, Z_, G_, Gc_;
+    FloatBuffer X_, proj_, O_, U_, Hh_, Z_, G_, Gc_;
     std::vector<se3::Vec3> P_;
     std::vector<se3::Quat> q_;
 };
@@ -232,7 +232,10 @@ BatchResult CpuBackend::forward(const SceneBatch& batch, const RunOptions& optio
     act.scenes.resize(static_cast<size_t>(S));
     std::iota(act.scenes.begin(), act.scenes.end(), 0);
     act.first = batch.offsets;
-    FloatBuffer X(batch.features.begin(), batch.features.end());
+    // X lives in a workspace reused across calls: a fresh buffer of this size costs a page
+    // fault per 4 KiB on every batch.
+    FloatBuffer& X = X_;
+    X.assign(batch.features.begin(), batch.features.end());
 
     for (int64_t k = 0; k < K && !act.scenes.empty(); ++k) {
         const int64_t rows = act.first.back();
