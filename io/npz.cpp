@@ -160,7 +160,7 @@ std::map<std::string, Tensor> read_npz(const std::string& path) {
         const uint16_t method = u16(p + cd + 10);
         const uint32_t crc = u32(p + cd + 16), csize = u32(p + cd + 20), usize = u32(p + cd + 24);
         const uint16_t nlen = u16(p + cd + 28), xlen = u16(p + cd + 30), clen = u16(p + cd + 32);
-        const uint32_t local = u32(p + cd + 42);
+        const size_t local = u32(p + cd + 42);  // size_t: local + 30 must not wrap
         if (cd + 46 + nlen > z.size()) fail(path, "damaged central directory");
         std::string name(z.data() + cd + 46, nlen);
         cd += 46 + nlen + xlen + clen;

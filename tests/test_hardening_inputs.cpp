@@ -824,6 +824,19 @@ TEST_F(HardeningInputs, FileThatCrashesHdf5IsStillRefusedByName) {
     EXPECT_EQ(sha256_file(w), before);
 }
 
+// An .npz the npz fuzz target found: a member's local-header offset near 2^32 wrapped the bounds
+// check (32-bit sum) and the reader jumped 4 GiB past the archive (SIGSEGV). Now refused by name.
+TEST_F(HardeningInputs, NpzWithAWrappingMemberOffsetIsRefused) {
+    const std::string npz =
+        std::string(GASM_SOURCE_DIR) + "/tests/fuzz/regressions/npz_local_header_offset_wraps.npz";
+    const std::string w = dir_->file("imported.h5");
+    auto r = run_gasm({"weights", "import", "--from", npz, "--weights", w});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find(npz + ": "), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("damaged"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(w));
+}
+
 TEST_F(HardeningInputs, TextInputsWithoutEntitiesAreRefused) {
     for (const std::string text : {"   ", "and or but", "\xff\xfe", "42 17"}) {
         auto r = run_gasm({"run", "--weights", weights_, "--text", text});
