@@ -37,6 +37,18 @@ bool is_h5(const std::string& path) {
     return ends_with(path, ".h5") || ends_with(path, ".hdf5") || ends_with(path, ".hdf");
 }
 
+// Whether two paths name one file: the same path once links and dots are resolved (the file
+// need not exist yet), or the same inode (a hard link).
+bool same_file(const std::string& a, const std::string& b) {
+    namespace fs = std::filesystem;
+    std::error_code ec1, ec2;
+    const fs::path ca = fs::weakly_canonical(fs::absolute(a, ec1), ec1),
+                   cb = fs::weakly_canonical(fs::absolute(b, ec2), ec2);
+    if (!ec1 && !ec2 && ca == cb) return true;
+    std::error_code ec;
+    return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
+}
+
 void check_args(const RunArgs& a) {
     int sources = !a.input.empty() + a.text.has_value() + !a.text_file.empty();
     if (sources > 1) throw UsageError("give one of --input, --text and --text-file");
@@ -46,7 +58,21 @@ void check_args(const RunArgs& a) {
         throw UsageError("--output must name a .json or .h5 file, got " + a.output);
     if (!a.output.empty() && a.format == "table")
         throw UsageError("--format table prints to the terminal; leave out --output");
+    // The results never overwrite what the run reads.
+    if (!a.output.empty()) {
+        const std::string weights = weights_request(a.common).path;
+        if (same_file(a.output, weights) || same_file(a.output, weights + ".lock"))
+            throw UsageError("--output " + a.output + " is the weight file " + weights +
+                             "; choose another output file");
+        for (const std::string& in : {a.input, a.text_file})
+            if (!in.empty() && same_file(a.output, in))
+                throw UsageError("--output " + a.output + " is the input file; choose another");
+    }
     std::error_code ec;
+    if (!a.text_file.empty() && !std::filesystem::is_regular_file(a.text_file, ec))
+        throw InputError(a.text_file + ": " +
+                         (std::filesystem::exists(a.text_file, ec) ? "not a regular file"
+                                                                   : "no such text file"));
     if (!a.input.empty() && !std::filesystem::exists(a.input, ec))
         throw InputError(a.input + ": no such input file");
     if (!a.input.empty() && !std::filesystem::is_regular_file(a.input, ec))

@@ -6,6 +6,8 @@
 
 #include <memory>
 
+#include <sys/stat.h>
+
 #include "apps/app.hpp"
 #include "apps/run_engine.hpp"
 #include "apps/serve_http.hpp"
@@ -27,6 +29,11 @@ void check_args(const ServeArgs& a) {
         throw UsageError("--host " + a.http.host +
                          " is not a loopback address; the service has no authentication and no "
                          "TLS, so binding it elsewhere needs --allow-remote");
+    // Checked again when it is written; here so that a wrong path stops before the weights.
+    struct stat st {};
+    if (!a.http.port_file.empty() && ::lstat(a.http.port_file.c_str(), &st) == 0 &&
+        !S_ISREG(st.st_mode))
+        throw UsageError("--port-file " + a.http.port_file + " exists and is not a regular file");
 }
 
 void serve(ServeArgs& a) {
@@ -73,6 +80,9 @@ void add_http(CLI::App& cmd, HttpOptions& h) {
     cmd.add_option("--body-timeout", h.body_timeout,
                    "Seconds a whole request body may take (default 10)")
         ->check(CLI::Range(0.1, 3600.0));
+    cmd.add_option("--drain-timeout", h.drain_timeout,
+                   "Seconds SIGTERM waits for open connections to finish (default 30)")
+        ->check(CLI::Range(0.0, 3600.0));
     cmd.add_option("--port-file", h.port_file, "Write the bound port here once listening");
 }
 

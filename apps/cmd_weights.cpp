@@ -123,12 +123,24 @@ void require_existing(const std::string& path) {
 void remove(WeightsArgs& a) {
     start_logging(a.common);
     const std::string path = resolve_weights_path(a.common.weights);
-    WeightsLock lock(path, WeightsLock::Mode::exclusive);
+    // Only a regular file (or a link, which alone is removed) that holds gasm weights is
+    // removed; anything else (a device, a FIFO, a folder, another program's file) is refused,
+    // the last unless --force says so.
     std::error_code ec;
-    if (!fs::exists(path, ec)) {
+    const fs::file_status st = fs::symlink_status(path, ec);
+    if (fs::exists(st) && !fs::is_regular_file(st) && !fs::is_symlink(st))
+        throw UsageError(path + " is not a regular file; not removed");
+    if (fs::is_regular_file(st) && !a.force) {
+        const WeightsFileFacts f = read_weights_facts(path);
+        if (f.format != std::optional<std::string>(kFormatName))
+            throw UsageError(path + " is not a gasm weight file (" +
+                             (f.error.empty() ? "no gasm-weights format attribute" : f.error) +
+                             "); add --force to remove it anyway");
+    }
+    WeightsLock lock(path, WeightsLock::Mode::exclusive);
+    if (!fs::exists(fs::symlink_status(path, ec))) {
         std::cout << "no weight file at " << path << "\n";
     } else {
-        if (fs::is_directory(path, ec)) throw UsageError(path + " is a directory, not weights");
         if (!fs::remove(path, ec))
             throw RuntimeFailure("cannot remove " + path + ": " + ec.message());
         std::cout << "removed " << path << "\n";
@@ -238,7 +250,10 @@ void add_weights(CLI::App& app) {
             sub("generate", "Generate weights deterministically and save them", true, generate);
         s->add_flag("--force", a->force, "Replace a file of another configuration or seed");
     }
-    sub("remove", "Delete the weight file and its lock file", false, remove);
+    {
+        auto [s, a] = sub("remove", "Delete the weight file and its lock file", false, remove);
+        s->add_flag("--force", a->force, "Remove a file that is not a gasm weight file too");
+    }
     sub("verify", "Check the file fully, as a load does", false, verify);
     {
         auto [s, a] =

@@ -6,6 +6,7 @@
 
 #include <cstdio>
 #include <exception>
+#include <iostream>
 #include <new>
 #include <string>
 
@@ -38,6 +39,13 @@ int main(int argc, char** argv) {
     }
     try {
         app.parse(argc, argv);
+        // Results go to stdout: a full disk or a closed descriptor there is a failed run, not
+        // a success with nothing written.
+        std::cout.flush();
+        if (!std::cout || std::fflush(stdout) != 0 || std::ferror(stdout)) {
+            std::fprintf(stderr, "gasm_gpu: error: cannot write the results to standard output\n");
+            return static_cast<int>(gasm::ExitCode::runtime);
+        }
     } catch (const CLI::ParseError& e) {
         // --help and --version print and succeed; every other parse error is a usage error.
         return app.exit(e) == 0 ? 0 : static_cast<int>(gasm::ExitCode::usage);

@@ -27,6 +27,8 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
@@ -73,13 +75,43 @@ namespace {
 class HttpServer : public httplib::Server {
   public:
     void widen_backlog(int n) { ::listen(svr_sock_.load(), n); }
+    // The stop on SIGTERM. httplib's stop() would also drop the connections still waiting in
+    // the queue for a worker, unanswered. Shutting the listening socket down instead ends the
+    // accept loop (new connections are refused), and httplib's pool then serves every
+    // connection it has accepted before its workers are joined.
+    void close_listener() { ::shutdown(svr_sock_.load(), SHUT_RDWR); }
+    // Connections accepted and not yet closed: queued for a worker or being served.
+    std::atomic<int64_t> open_connections{0};
+};
+
+// httplib's fixed pool, counting the connections it holds, so the drain after SIGTERM can
+// tell when it is done and give up on clients that never finish their request.
+class CountingPool : public httplib::TaskQueue {
+  public:
+    CountingPool(int workers, std::atomic<int64_t>& open) : pool_(workers), open_(open) {}
+    void enqueue(std::function<void()> fn) override {
+        open_.fetch_add(1);
+        pool_.enqueue([this, fn = std::move(fn)] {
+            struct Done {
+                std::atomic<int64_t>& open;
+                ~Done() { open.fetch_sub(1); }
+            } done{open_};
+            fn();
+        });
+    }
+    void shutdown() override { pool_.shutdown(); }
+
+  private:
+    httplib::ThreadPool pool_;
+    std::atomic<int64_t>& open_;
 };
 
 // Watches for SIGINT and SIGTERM (blocked everywhere else, see block_stop_signals) and stops the
 // server once it runs. It polls rather than waits forever so that it can also be told to quit.
 class SignalWatcher {
   public:
-    explicit SignalWatcher(HttpServer& server) : server_(server), thread_([this] { loop(); }) {}
+    SignalWatcher(HttpServer& server, double drain_timeout)
+        : server_(server), drain_timeout_(drain_timeout), thread_([this] { loop(); }) {}
     ~SignalWatcher() {
         quit_ = true;
         thread_.join();
@@ -100,9 +132,10 @@ class SignalWatcher {
             // stop() acts only on a running server, so a signal that came before the accept
             // loop started is applied on a later tick.
             if (requested_ && !stopped && server_.is_running()) {
-                server_.stop();
+                server_.close_listener();
                 stopped = true;
             }
+            if (stopped) give_up_when_drain_time_is_over();
         }
     }
     void on_signal(int sig) {
@@ -111,11 +144,27 @@ class SignalWatcher {
             spdlog::warn("{} again: stopping at once", name);
             std::_Exit(static_cast<int>(ExitCode::runtime));
         }
-        spdlog::info("{}: no new connections; finishing the requests in flight", name);
+        spdlog::info("{}: no new connections; answering the ones accepted (up to {:g} s)", name,
+                     drain_timeout_);
+        drain_started_ = Clock::now();
         requested_ = true;
+    }
+    // A client that trickles its request head holds its worker for as long as it keeps
+    // sending; once the drain time is over the process ends without waiting for such clients.
+    void give_up_when_drain_time_is_over() {
+        const int64_t open = server_.open_connections.load();
+        if (open == 0 ||
+            Clock::now() - drain_started_ < std::chrono::duration<double>(drain_timeout_))
+            return;
+        spdlog::warn("Drain time of {:g} s is over with {} connection(s) still open; exiting",
+                     drain_timeout_, open);
+        spdlog::default_logger()->flush();
+        std::_Exit(0);
     }
 
     HttpServer& server_;
+    const double drain_timeout_;
+    Clock::time_point drain_started_{};
     std::atomic<bool> quit_{false}, requested_{false};
     std::thread thread_;
 };
@@ -346,7 +395,9 @@ int answer_expect_continue(const Service& service, const httplib::Request& req,
 
 void configure(HttpServer& svr, const Service& service, const HttpOptions& o) {
     const int workers = o.workers;
-    svr.new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+    svr.new_task_queue = [workers, &svr] {
+        return new CountingPool(workers, svr.open_connections);
+    };
     svr.set_read_timeout(o.read_timeout);
     svr.set_write_timeout(o.write_timeout);
     // One request per connection. A kept-alive connection pins a worker of the fixed pool while
@@ -381,11 +432,19 @@ int bind(HttpServer& svr, const HttpOptions& o) {
 }
 
 void write_port_file(const std::string& path, int port) {
-    std::ofstream out(path + ".tmp");
+    // Written beside the target and renamed, so a reader never sees half a number; only a
+    // regular file (or nothing) is replaced, never a device, a FIFO or a folder.
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+        throw UsageError("--port-file " + path + " exists and is not a regular file");
+    const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+    std::ofstream out(tmp);
     out << port << "\n";
     out.close();
-    if (!out || std::rename((path + ".tmp").c_str(), path.c_str()) != 0)
+    if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
+        std::remove(tmp.c_str());
         throw RuntimeFailure("cannot write the port file " + path);
+    }
 }
 
 std::string url_of(const std::string& host, int port) {
@@ -399,7 +458,7 @@ void serve_http(Service& service, const HttpOptions& options) {
     HttpServer svr;
     configure(svr, service, options);
     add_routes(svr, service, options);
-    SignalWatcher watcher(svr);
+    SignalWatcher watcher(svr, options.drain_timeout);
     const int port = bind(svr, options);
     if (!options.port_file.empty()) write_port_file(options.port_file, port);
     spdlog::info("Listening on {} ({} workers, at most {} requests at the model at once)",
@@ -408,6 +467,5 @@ void serve_http(Service& service, const HttpOptions& options) {
         throw RuntimeFailure("the accept loop on " + url_of(options.host, port) + " failed");
     spdlog::info("Stopped: every request in flight was answered");
 }
-
 
 }  // namespace gasm::app

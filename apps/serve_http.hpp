@@ -19,6 +19,7 @@ struct HttpOptions {
     int read_timeout = 5;       // seconds one read may wait for the client's next bytes
     int write_timeout = 5;      // seconds one write may wait for the client to take bytes
     double body_timeout = 10;   // seconds the whole request body may take to arrive
+    double drain_timeout = 30;  // after SIGTERM: seconds to wait for open connections to finish
     std::string port_file;      // where to write the bound port once listening, if set
 };
 

@@ -40,6 +40,8 @@ json parse_body(const std::string& body) {
     } catch (const json::parse_error& e) {
         throw Refusal{400,
                       "the request body is not valid JSON (byte " + std::to_string(e.byte) + ")"};
+    } catch (const json::exception&) {  // a number beyond a double, say
+        throw Refusal{400, "the request body is not valid JSON (a number out of range)"};
     }
 }
 

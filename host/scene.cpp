@@ -45,6 +45,8 @@ void check_constraints(const Scene& s, const std::string& where) {
         if (d.i == d.j) refuse(where, field, "i and j are the same entity");
         if (!std::isfinite(d.target) || d.target < 0)
             refuse(where, field, "target distance must be finite and non-negative");
+        if (d.target > kMaxInputMagnitude)
+            refuse(where, field, "target distance is larger than the input limit of 1e30");
     }
     for (size_t c = 0; c < s.angle.size(); ++c) {
         const auto& a = s.angle[c];
@@ -54,9 +56,14 @@ void check_constraints(const Scene& s, const std::string& where) {
         check_index(a.k, n, where, field);
         if (a.i == a.j || a.k == a.j) refuse(where, field, "an arm ends at the vertex j");
         if (!std::isfinite(a.theta)) refuse(where, field, "angle must be finite");
+        if (std::fabs(a.theta) > kMaxInputMagnitude)
+            refuse(where, field, "angle is larger than the input limit of 1e30");
     }
     if (s.collision && (!std::isfinite(*s.collision) || *s.collision < 0))
         refuse(where, "constraints.collision", "minimum distance must be finite and >= 0");
+    if (s.collision && *s.collision > kMaxInputMagnitude)
+        refuse(where, "constraints.collision",
+               "minimum distance is larger than the input limit of 1e30");
 }
 
 }  // namespace

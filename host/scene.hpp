@@ -12,6 +12,11 @@
 
 namespace gasm {
 
+// The largest magnitude any real-valued input may have (features, relations, distances,
+// collision distance, angles): far beyond any physical quantity, and small enough that the
+// model's float32 arithmetic stays finite (3e38 features already overflow a layer norm).
+inline constexpr double kMaxInputMagnitude = 1e30;
+
 struct DistanceConstraint {
     int64_t i = 0, j = 0;
     double target = 0;  // metres (the model's length unit)

@@ -14,11 +14,6 @@
 
 namespace gasm {
 
-// The largest magnitude any real-valued input may have (features, relations, distances,
-// collision distance, angles): far beyond any physical quantity, and small enough that the
-// model's float32 arithmetic stays finite (3e38 features already overflow a layer norm).
-inline constexpr double kMaxInputMagnitude = 1e30;
-
 // Limits on what a reader accepts, checked before anything is allocated.
 struct InputLimits {
     int64_t max_entities_per_scene = 1 << 20;

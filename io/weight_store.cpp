@@ -269,14 +269,27 @@ void clean_stale_temporaries(const std::string& path) {
     ::closedir(dir);
 }
 
-std::string save_weights_atomic(const Weights& w, const std::string& path) {
+std::string save_weights_atomic(const Weights& w, const std::string& requested) {
     static std::atomic<int> counter{0};
+    // A link is followed: the file it names is replaced and the link stays a link. A link to
+    // nothing is refused, as a load refuses it (an unmounted project folder, say).
+    std::string path = requested;
+    struct stat lst {};
+    if (::lstat(requested.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+        std::error_code ec;
+        const fs::path target = fs::canonical(requested, ec);
+        if (ec)
+            throw WeightsError("weight file " + requested +
+                               " is a symbolic link to something that does not exist; fix or "
+                               "remove the link (it is not replaced)");
+        path = target.string();
+    }
     const std::string folder = folder_of(path);
     const std::string tmp = folder + "/." + fs::path(path).filename().string() + ".tmp-" +
                             std::to_string(::getpid()) + "-" + std::to_string(counter++);
-    // rename() would replace whatever is there: only a file (or a link) is ever replaced.
+    // rename() would replace whatever is there: only a regular file is ever replaced.
     struct stat st {};
-    if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode) && !S_ISLNK(st.st_mode))
+    if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
         return S_ISDIR(st.st_mode) ? "the path is a directory"
                                    : "the path exists and is not a regular file";
     try {

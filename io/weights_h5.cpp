@@ -265,7 +265,8 @@ void check_finite(const std::string& path, const ParamSpec& spec, const Tensor& 
 
 std::string creation_time_utc() {
     std::time_t t = std::time(nullptr);
-    if (auto epoch = env::get("SOURCE_DATE_EPOCH")) {
+    // Empty is unset, as the reproducible-builds convention has it.
+    if (auto epoch = env::get("SOURCE_DATE_EPOCH"); epoch && !epoch->empty()) {
         // Digits only (no sign, no spaces), and a date that ISO 8601 can write (year <= 9999).
         constexpr long long kLatest = 253402300799;  // 9999-12-31T23:59:59Z
         const bool digits = !epoch->empty() && epoch->size() <= 12 &&

@@ -837,6 +837,19 @@ TEST_F(HardeningInputs, NpzWithAWrappingMemberOffsetIsRefused) {
     EXPECT_FALSE(fs::exists(w));
 }
 
+TEST_F(HardeningInputs, TextMeasurementsOverTheInputLimitAreRefused) {
+    for (const std::string text :
+         {"The robot is 99999999999999999999999999999999999999 km left of the table",
+          "The robot is 100000000000000000000000000000000 m left of the table"}) {
+        auto r = run_gasm(
+            {"run", "--weights", weights_, "--text", text, "--output", dir_->file("o.json")});
+        EXPECT_EQ(r.exit_code, 4) << text << ": " << r.err;
+        EXPECT_NE(r.err.find("constraints.distance[0]"), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find("input limit of 1e30"), std::string::npos) << r.err;
+        EXPECT_FALSE(fs::exists(dir_->file("o.json")));
+    }
+}
+
 TEST_F(HardeningInputs, TextInputsWithoutEntitiesAreRefused) {
     for (const std::string text : {"   ", "and or but", "\xff\xfe", "42 17"}) {
         auto r = run_gasm({"run", "--weights", weights_, "--text", text});

@@ -257,6 +257,90 @@ TEST(Lifecycle, ExportNeverOverwritesUnasked) {
     EXPECT_NE(testing::read_file(npz), "the user's own file");
 }
 
+TEST(Lifecycle, RemoveTouchesOnlyWeightFiles) {
+    TempDir dir;
+    const std::string fifo = dir.file("fifo.h5"), notes = dir.file("notes.h5");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    std::ofstream(notes) << "a colleague's notes";
+    auto f = run_gasm({"weights", "remove", "--weights", fifo});
+    EXPECT_EQ(f.exit_code, 2) << f.err;
+    EXPECT_NE(f.err.find("not a regular file"), std::string::npos) << f.err;
+    EXPECT_TRUE(std::filesystem::exists(fifo));
+    auto n = run_gasm({"weights", "remove", "--weights", notes});
+    EXPECT_EQ(n.exit_code, 2) << n.err;
+    EXPECT_NE(n.err.find("not a gasm weight file"), std::string::npos) << n.err;
+    EXPECT_EQ(testing::read_file(notes), "a colleague's notes");
+    EXPECT_EQ(run_gasm({"weights", "remove", "--weights", notes, "--force"}).exit_code, 0);
+    EXPECT_FALSE(std::filesystem::exists(notes));
+}
+
+TEST(Lifecycle, OutputNeverOverwritesTheWeightsOrTheInput) {
+    TempDir dir;
+    const std::string w = dir.file("w.h5");
+    const std::vector<std::string> text = {"--text", "the robot is on the table"};
+    // Not even on a first start, where the weights are about to be written.
+    for (const std::string& out : {w, dir.path() + "/./w.h5"}) {
+        auto r = run_gasm(with(with({"run", "--weights", w, "--output", out}, kSmall), text));
+        EXPECT_EQ(r.exit_code, 2) << out << ": " << r.err;
+        EXPECT_NE(r.err.find("is the weight file"), std::string::npos) << r.err;
+    }
+    EXPECT_FALSE(std::filesystem::exists(w));
+    ASSERT_EQ(run_gasm(with(with({"run", "--weights", w}, kSmall), text)).exit_code, 0);
+    const std::string before = sha256_file(w);
+    const std::string link = dir.file("link.h5");
+    std::filesystem::create_symlink(w, link);
+    auto r = run_gasm(with({"run", "--weights", w, "--output", link}, text));
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_EQ(sha256_file(w), before);
+    const std::string in = write_scene(dir, 3, 48);
+    const std::string in_before = sha256_file(in);
+    auto same = run_gasm({"run", "--weights", w, "--input", in, "--output", in});
+    EXPECT_EQ(same.exit_code, 2) << same.err;
+    EXPECT_EQ(sha256_file(in), in_before);
+}
+
+TEST(Lifecycle, LinksAreFollowedAndDanglingOnesRefused) {
+    TempDir dir;
+    const std::string dangling = dir.file("dangling.h5");
+    std::filesystem::create_symlink(dir.file("unmounted/w.h5"), dangling);
+    auto g = run_gasm(with({"weights", "generate", "--weights", dangling}, kSmall));
+    EXPECT_EQ(g.exit_code, 3) << g.err;
+    EXPECT_NE(g.err.find("symbolic link to something that does not exist"), std::string::npos);
+    EXPECT_TRUE(std::filesystem::is_symlink(dangling));
+    // A link to a weight file: a regeneration replaces the file it names, the link stays.
+    const std::string w = dir.file("w.h5"), link = dir.file("link.h5");
+    ASSERT_EQ(run_gasm(with({"weights", "generate", "--weights", w}, kSmall)).exit_code, 0);
+    std::filesystem::create_symlink(w, link);
+    const std::string before = sha256_file(w);
+    auto r = run_gasm({"run", "--weights", link, "--force-regen", "--seed", "7", "-q"});
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_TRUE(std::filesystem::is_symlink(link));
+    EXPECT_NE(sha256_file(w), before) << "the file the link names was not regenerated";
+}
+
+TEST(Lifecycle, AFailedWriteToStdoutIsAFailure) {
+    TempDir dir;
+    const std::string w = dir.file("w.h5");
+    ASSERT_EQ(run_gasm(with({"weights", "generate", "--weights", w}, kSmall)).exit_code, 0);
+    for (const char* cmd :
+         {"run --text 'the robot is on the table'", "weights status --json", "weights inspect"}) {
+        auto r = testing::run_shell(std::string(GASM_EXE) + " " + cmd + " -q --weights " + w +
+                                    " >/dev/full");
+        EXPECT_EQ(r.exit_code, 1) << cmd << ": " << r.err;
+        EXPECT_NE(r.err.find("cannot write the results to standard output"), std::string::npos)
+            << cmd << ": " << r.err;
+    }
+}
+
+TEST(Lifecycle, ATextFileThatIsAFolderIsAnInputError) {
+    TempDir dir;
+    auto r =
+        run_gasm(with({"run", "--weights", dir.file("w.h5"), "--text-file", dir.path()}, kSmall));
+    EXPECT_EQ(r.exit_code, 4) << r.err;
+    EXPECT_NE(r.err.find(dir.path() + ": not a regular file"), std::string::npos) << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("w.h5")));
+}
+
 TEST(Lifecycle, UnknownCommandIsNamed) {
     auto r = run_gasm({"frobnicate"});
     EXPECT_EQ(r.exit_code, 2);

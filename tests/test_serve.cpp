@@ -6,7 +6,10 @@
 // all traffic goes to 127.0.0.1 and every wait is bounded.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
+
 #include <atomic>
+#include <filesystem>
 #include <regex>
 #include <thread>
 
@@ -378,6 +381,80 @@ TEST(Serve, SigtermLetsTheRequestInFlightFinish) {
     EXPECT_EQ(entity_names(r.json()["scenes"][0]),
               (std::vector<std::string>{"robot arm", "table", "red box"}));
     EXPECT_EQ(server.wait_exit(20s), 0) << server.log();
+}
+
+TEST(Serve, SigtermAnswersEveryConnectionAlreadyAccepted) {
+    START_SERVER(server);
+    const int p = server.port();
+    // More clients than workers, each with a scene that keeps the model busy for a while, so
+    // that connections are still waiting for a worker when the signal comes.
+    constexpr int kClients = 40;
+    const json scene = scene_of_features(256, 48);
+    std::atomic<int> connected{0}, answered{0}, unanswered{0};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+        clients.emplace_back([&] {
+            const int fd = connect_loopback(p, 5000ms);
+            if (fd < 0) return;  // refused after the signal: allowed
+            connected.fetch_add(1);
+            const std::string body = scene.dump();
+            HttpReply r;
+            if (send_all(fd, request_head(p, "POST", "/process", body.size(), "application/json") +
+                                 body))
+                r = read_reply(fd);
+            ::close(fd);
+            (r.status == 200 || r.status == 503 ? answered : unanswered).fetch_add(1);
+        });
+    }
+    // The signal comes as soon as most clients are connected, while the model still works
+    // through their requests one at a time.
+    for (int i = 0; i < 500 && connected.load() < kClients * 3 / 4; ++i)
+        std::this_thread::sleep_for(10ms);
+    ::kill(server.pid(), SIGTERM);
+    for (auto& t : clients) t.join();
+    EXPECT_GT(connected.load(), 16) << "too few clients got in before the signal to test this";
+    EXPECT_EQ(unanswered.load(), 0) << answered.load() << " answered; log:\n" << server.log();
+    EXPECT_EQ(server.wait_exit(30s), 0) << server.log();
+}
+
+TEST(Serve, SigtermGivesUpOnAClientThatNeverFinishesAfterTheDrainTime) {
+    START_SERVER(server, {"--drain-timeout", "1", "--body-timeout", "60", "--read-timeout", "60"});
+    Trickler slow(server.port(), 500ms);  // a body byte every 0.5 s: about 30 s in all
+    ASSERT_TRUE(slow.started());
+    std::this_thread::sleep_for(300ms);
+    const auto t0 = Clock::now();
+    ::kill(server.pid(), SIGTERM);
+    EXPECT_EQ(server.wait_exit(20s), 0) << server.log();
+    EXPECT_LT(std::chrono::duration<double>(Clock::now() - t0).count(), 10.0);
+    EXPECT_NE(server.log().find("Drain time of 1 s is over"), std::string::npos) << server.log();
+}
+
+TEST(Serve, ANumberBeyondADoubleIsABadRequest) {
+    START_SERVER(server);
+    const int fd = connect_loopback(server.port());
+    ASSERT_GE(fd, 0);
+    const std::string body = R"({"text": "the robot", "x": 1e400})";
+    ASSERT_TRUE(send_all(
+        fd,
+        request_head(server.port(), "POST", "/process", body.size(), "application/json") + body));
+    expect_refusal(read_reply(fd), 400, "not valid JSON");
+    ::close(fd);
+}
+
+TEST(Serve, APortFileIsNeverRenamedOverAFifo) {
+    TempDir dir;
+    const std::string fifo = dir.file("port");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    const CommandResult r =
+        run_gasm({"serve", "--port", "0", "--port-file", fifo, "--weights", dir.file("w.h5"),
+                  "--device", "cpu", "--feature-dim", "48", "--hidden-dim", "24"});
+    EXPECT_EQ(r.exit_code, 2) << r.err;
+    EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
+    struct stat st {};
+    ASSERT_EQ(::lstat(fifo.c_str(), &st), 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode));
+    EXPECT_EQ(std::distance(std::filesystem::directory_iterator(dir.path()), {}), 1)
+        << "the FIFO only: stopped before the weights";
 }
 
 TEST(Serve, SigintStopsAnIdleServerWithExitZero) {
