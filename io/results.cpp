@@ -93,6 +93,17 @@ json results_to_json(const SceneBatch& batch, const BatchResult& r, const RunFac
             {"gasm_gpu_version", build::kVersion}};
 }
 
+namespace {
+// What a terminal shows: control characters (escape sequences from a name or a text could
+// move the cursor, retitle the window or clear the screen) become '?'; UTF-8 passes.
+std::string printable(const std::string& s) {
+    std::string out = s;
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+    return out;
+}
+}  // namespace
+
 std::string results_to_table(const SceneBatch& batch, const BatchResult& r) {
     std::ostringstream out;
     const int64_t D = r.output_dim, K = r.max_iterations;
@@ -100,14 +111,15 @@ std::string results_to_table(const SceneBatch& batch, const BatchResult& r) {
     for (int64_t s = 0; s < r.num_scenes(); ++s) {
         if (s) out << "\n";
         out << "scene " << s;
-        if (!batch.labels[s].empty()) out << ": " << batch.labels[s];
+        if (!batch.labels[s].empty()) out << ": " << printable(batch.labels[s]);
         out << "\n";
         std::snprintf(line, sizeof line, "  %-20s %-12s %10s %10s %10s\n", "entity", "type", "x",
                       "y", "z");
         out << line;
         for (int64_t t = r.offsets[s]; t < r.offsets[s + 1]; ++t) {
             const std::string& type = batch.types[t].empty() ? "-" : batch.types[t];
-            std::snprintf(line, sizeof line, "  %-20s %-12s", batch.names[t].c_str(), type.c_str());
+            std::snprintf(line, sizeof line, "  %-20s %-12s", printable(batch.names[t]).c_str(),
+                          printable(type).c_str());
             out << line;
             for (int64_t k = 0; k < D; ++k) {
                 std::snprintf(line, sizeof line, " %10.4f", r.positions[t * D + k]);

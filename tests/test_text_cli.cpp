@@ -87,5 +87,16 @@ TEST(TextCli, TableFormatShowsNamesTypesAndCurvature) {
     EXPECT_NE(r.out.find("curvature per iteration"), std::string::npos) << r.out;
 }
 
+TEST(TextCli, TheTableShowsNoTerminalControlCharacters) {
+    TempDir dir;
+    auto r = run_gasm(with({"run", "--weights", dir.file("w.h5"), "--format", "table", "-q",
+                            "--text", "the robot \x1b]0;title\x07 is on the table \x1b[2J"},
+                           testing::kSmallModel));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << r.out;
+    EXPECT_EQ(r.out.find('\x07'), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("robot"), std::string::npos) << r.out;
+}
+
 }  // namespace
 }  // namespace gasm
