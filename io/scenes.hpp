@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,35 @@ SceneBatch read_scenes_json(const std::string& path, int64_t feature_dim,
 // Parses one scene object (the elements of "scenes"); `where` names it in errors.
 Scene scene_from_json(const nlohmann::json& j, int64_t feature_dim, const std::string& where);
 
+// An HDF5 batch read a range of whole scenes at a time, so a file of any size runs in memory
+// bounded by the range. Opening it checks everything that needs the whole file (shapes, types,
+// declared sizes against stored bytes, all offsets, every constraint row); read() checks the
+// values it reads. Every message names the file, the scene (its index in the whole file) and
+// the field, and is the one read_scenes_h5 gives for the same fault. Throws InputError.
+class SceneH5Stream {
+  public:
+    SceneH5Stream(const std::string& path, int64_t feature_dim, const InputLimits& limits = {});
+    ~SceneH5Stream();
+    SceneH5Stream(SceneH5Stream&&) noexcept;
+    SceneH5Stream& operator=(SceneH5Stream&&) noexcept;
+
+    const std::string& path() const;
+    const std::vector<int64_t>& offsets() const;  // S+1, of the whole file
+    int64_t num_scenes() const { return static_cast<int64_t>(offsets().size()) - 1; }
+    int64_t total_entities() const { return offsets().back(); }
+
+    // Scenes [first, last) as a checked batch of their own (local offsets start at 0): the
+    // batch the whole file's batch would give with slice(first, last).
+    SceneBatch read(int64_t first, int64_t last) const;
+    // The names of entities [first, last) of the whole file (entity_I where it has none).
+    std::vector<std::string> entity_names(int64_t first, int64_t last) const;
+
+  private:
+    struct State;
+    std::unique_ptr<State> s_;
+};
+
+// The whole batch at once (small jobs, JSON output): read(0, S) of a SceneH5Stream.
 SceneBatch read_scenes_h5(const std::string& path, int64_t feature_dim,
                           const InputLimits& limits = {});
 
