@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // `gasm_gpu run`: the main job. Reads scenes (a sentence, a text file, a JSON or HDF5 scene
 // file, or the built-in example), runs the weight lifecycle and the model, and writes the
-// results to stdout or --output. Nothing is written when anything fails.
+// results to stdout or --output. Nothing is written when anything fails. An HDF5 batch into an
+// HDF5 file is streamed instead, chunk by chunk (run_stream.hpp).
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include "apps/app.hpp"
 #include "apps/progress.hpp"
 #include "apps/run_engine.hpp"
+#include "apps/run_stream.hpp"
 #include "host/errors.hpp"
 #include "host/text/text_frontend.hpp"
 #include "io/scenes.hpp"
@@ -79,6 +81,12 @@ SceneBatch read_input(const RunArgs& a, int64_t feature_dim, uint64_t seed) {
 void run(RunArgs& a) {
     start_logging(a.common);
     check_args(a);
+    // An HDF5 batch into an HDF5 file is streamed chunk by chunk (bounded memory); the other
+    // outputs need the whole batch (README).
+    if (!a.input.empty() && is_h5(a.input) && !a.output.empty() && is_h5(a.output)) {
+        run_streamed(a.common, a.input, a.output);
+        return;
+    }
     const auto t0 = std::chrono::steady_clock::now();
     // When weights are about to be generated, the input is read and checked first, so a bad
     // input stops the run before the lifecycle writes anything; otherwise after the load.
