@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: MIT
-// The streamed run of one process.
+// The streamed run of one process, and what it shares with the MPI run.
 #include "apps/run_stream.hpp"
 
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
 
 #include "apps/progress.hpp"
 #include "host/errors.hpp"
@@ -82,6 +83,19 @@ void run_streamed(const CommonOptions& o, const std::string& input, const std::s
     spdlog::info("Done in {:.3f} s (model {:.3f} s)",
                  std::chrono::duration<double>(t2 - t0).count(),
                  std::chrono::duration<double>(t2 - t1).count());
+}
+
+int launched_world_size() {
+    // Open MPI's mpirun, MPICH's Hydra (and srun with PMI), PMIx launchers, MVAPICH.
+    for (const char* name :
+         {"OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MV2_COMM_WORLD_SIZE"}) {
+        const char* v = std::getenv(name);
+        if (!v || !*v) continue;
+        char* end = nullptr;
+        const long n = std::strtol(v, &end, 10);
+        if (*end == '\0' && n >= 1 && n <= (1 << 24)) return static_cast<int>(n);
+    }
+    return 1;
 }
 
 }  // namespace gasm::app

@@ -2,7 +2,8 @@
 // `gasm_gpu run --input FILE.h5 --output FILE.h5`: the batch streamed through the engine. The
 // input is read a chunk of whole scenes at a time (the chunks run_batch would cut from the
 // whole batch, so results are the same) and each chunk's results go straight into the output
-// file, so memory stays bounded by the chunk whatever the file's size.
+// file, so memory stays bounded by the chunk whatever the file's size. Under mpirun (a build
+// with MPI) the chunks are shared out over the ranks and rank 0 writes the one output file.
 #pragma once
 
 #include <memory>
@@ -18,7 +19,16 @@ namespace gasm::app {
 // One process: the whole job.
 void run_streamed(const CommonOptions& o, const std::string& input, const std::string& output);
 
-// Its pieces.
+// How many processes an MPI launcher (mpirun, mpiexec, srun) started for this job, from the
+// environment it sets; 1 for a plain start.
+int launched_world_size();
+
+#ifdef GASM_WITH_MPI
+// One rank of an MPI job (MPI is started and finished here); see docs/design.md.
+void run_streamed_mpi(const CommonOptions& o, const std::string& input, const std::string& output);
+#endif
+
+// Pieces both share.
 namespace stream {
 
 // Reads and checks every chunk of chunks [first_chunk, last_chunk) of `bounds`, keeping none:
