@@ -70,12 +70,13 @@ void add_common(CLI::App& cmd, CommonOptions& o, bool with_model, bool with_devi
         ->check(CLI::IsMember({"gaussian", "mean", "ollivier_ricci"}));
 }
 
-void start_logging(const CommonOptions& o) {
+void start_logging(const CommonOptions& o, int rank) {
     if (o.quiet && o.verbose) throw UsageError("--quiet and --verbose exclude each other");
-    setup_logging(o.quiet     ? LogLevel::quiet
-                  : o.verbose ? LogLevel::verbose
-                              : LogLevel::normal,
-                  parse_log_format(o.log_format));
+    setup_logging(o.quiet || rank > 0 ? LogLevel::quiet
+                  : o.verbose         ? LogLevel::verbose
+                                      : LogLevel::normal,
+                  parse_log_format(o.log_format),
+                  rank > 0 ? "rank " + std::to_string(rank) + ": " : "");
 }
 
 WeightsRequest weights_request(const CommonOptions& o) {

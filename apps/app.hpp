@@ -31,8 +31,9 @@ struct CommonOptions {
 // Flags shared by the commands; `with_model` adds the configuration and device flags.
 void add_common(CLI::App& cmd, CommonOptions& o, bool with_model, bool with_device);
 
-// Logging from the flags (called first by every command).
-void start_logging(const CommonOptions& o);
+// Logging from the flags (called first by every command). Rank `rank` > 0 of an MPI job logs
+// warnings and errors only, each line starting "rank R: ".
+void start_logging(const CommonOptions& o, int rank = 0);
 
 // The weights request from the flags and GASM_FORCE_REGEN / GASM_WEIGHTS (flags win). A
 // regeneration of an existing file keeps that file's configuration and seed unless the flags

@@ -5,6 +5,10 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#ifdef GASM_WITH_MPI
+#include <mpi.h>
+#endif
+
 #include "apps/app.hpp"
 #include "host/blas.hpp"
 #include "host/build_info.hpp"
@@ -13,6 +17,19 @@
 namespace gasm::app {
 
 namespace {
+
+// The MPI library this build runs `run` under mpirun with, or why none.
+std::string mpi_text() {
+#ifdef GASM_WITH_MPI
+    char version[MPI_MAX_LIBRARY_VERSION_STRING] = {};
+    int length = 0;
+    MPI_Get_library_version(version, &length);  // allowed before MPI_Init
+    std::string text(version, static_cast<size_t>(length));
+    return "compiled in (" + text.substr(0, text.find_first_of(",\n")) + ")";
+#else
+    return "not compiled in (GASM_MPI=OFF or no MPI found)";
+#endif
+}
 
 std::string version_text(int v) {
     if (v <= 0) return "none";
@@ -42,6 +59,7 @@ void info(const CommonOptions& o, bool as_json) {
         {"weight_generator", using_curand() ? "cuRAND host API (Philox4x32-10)"
                                             : "built-in Philox4x32-10 (cuRAND layout)"},
         {"blas", blas::describe()},
+        {"mpi", mpi_text()},
         {"cpu_threads", std::thread::hardware_concurrency()}};
     if (as_json) {
         std::cout << j.dump(2) << "\n";
@@ -59,6 +77,7 @@ void info(const CommonOptions& o, bool as_json) {
                   << "." << d.cc_minor << ", " << d.memory_bytes / (1 << 20) << " MiB\n";
     std::cout << "Weight generator: " << j["weight_generator"].get<std::string>() << "\n";
     std::cout << "BLAS: " << j["blas"].get<std::string>() << "\n";
+    std::cout << "MPI: " << j["mpi"].get<std::string>() << "\n";
     std::cout << "CPU threads: " << std::thread::hardware_concurrency() << "\n";
 }
 

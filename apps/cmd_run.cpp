@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 // `gasm_gpu run`: the main job. Reads scenes (a sentence, a text file, a JSON or HDF5 scene
 // file, or the built-in example), runs the weight lifecycle and the model, and writes the
-// results to stdout or --output. Nothing is written when anything fails.
+// results to stdout or --output. Nothing is written when anything fails. An HDF5 batch into an
+// HDF5 file is streamed instead, chunk by chunk, and shared over the ranks under mpirun
+// (run_stream.hpp).
 #include <spdlog/spdlog.h>
 
 #include <chrono>
@@ -12,6 +14,7 @@
 #include "apps/app.hpp"
 #include "apps/progress.hpp"
 #include "apps/run_engine.hpp"
+#include "apps/run_stream.hpp"
 #include "host/errors.hpp"
 #include "host/text/text_frontend.hpp"
 #include "io/scenes.hpp"
@@ -103,8 +106,31 @@ SceneBatch read_input(const RunArgs& a, int64_t feature_dim, uint64_t seed) {
 }
 
 void run(RunArgs& a) {
+    const int world = launched_world_size();
+#ifdef GASM_WITH_MPI
+    if (world > 1) {
+        check_args(a);
+        if (!is_h5(a.input) || !is_h5(a.output))
+            throw UsageError("under mpirun, run takes --input FILE.h5 and --output FILE.h5");
+        run_streamed_mpi(a.common, a.input, a.output);
+        return;
+    }
+#endif
     start_logging(a.common);
+#ifndef GASM_WITH_MPI
+    if (world > 1)
+        spdlog::warn(
+            "Started by an MPI launcher as one of {} processes, but this build has no "
+            "MPI (GASM_MPI=OFF): each process runs the whole job",
+            world);
+#endif
     check_args(a);
+    // An HDF5 batch into an HDF5 file is streamed chunk by chunk (bounded memory); the other
+    // outputs need the whole batch (README).
+    if (!a.input.empty() && is_h5(a.input) && !a.output.empty() && is_h5(a.output)) {
+        run_streamed(a.common, a.input, a.output);
+        return;
+    }
     const auto t0 = std::chrono::steady_clock::now();
     // When weights are about to be generated, the input is read and checked first, so a bad
     // input stops the run before the lifecycle writes anything; otherwise after the load.

@@ -50,7 +50,9 @@ int main(int argc, char** argv) {
         // --help and --version print and succeed; every other parse error is a usage error.
         return app.exit(e) == 0 ? 0 : static_cast<int>(gasm::ExitCode::usage);
     } catch (const gasm::Error& e) {
-        std::fprintf(stderr, "gasm_gpu: error: %s\n", e.what());
+        // An empty message: a rank of an MPI job that another rank's error stopped (that rank
+        // reports it).
+        if (*e.what() != '\0') std::fprintf(stderr, "gasm_gpu: error: %s\n", e.what());
         return static_cast<int>(e.code());
     } catch (const std::bad_alloc&) {
         std::fprintf(stderr, "gasm_gpu: error: out of memory\n");

@@ -7,12 +7,16 @@
 namespace gasm::app {
 
 Engine start_engine(const CommonOptions& o) {
-    const DeviceChoice choice = choose_device(device_request(o));
+    return start_engine(o, choose_device(device_request(o)), backend_options(o));
+}
+
+Engine start_engine(const CommonOptions& o, const DeviceChoice& choice,
+                    const BackendOptions& options) {
     spdlog::info("Device: {}", choice.why);
     Engine e;
     e.run_options.curvature = parse_curvature(o.curvature);
     e.weights = ensure_weights(weights_request(o));
-    e.backend = make_backend(choice, e.weights.weights, backend_options(o));
+    e.backend = make_backend(choice, e.weights.weights, options);
     if (e.weights.generated)
         spdlog::info("GASM weights generated in memory are on {} ({}, sha256 {})",
                      e.backend->device_name(), e.weights.weights->config.describe(),

@@ -20,6 +20,10 @@ struct Engine {
 
 // Chooses the device, runs the weight lifecycle and loads the weights onto the device.
 Engine start_engine(const CommonOptions& o);
+// The same on a device already chosen, with these backend options (an MPI rank's GPU and share
+// of the cores).
+Engine start_engine(const CommonOptions& o, const DeviceChoice& choice,
+                    const BackendOptions& options);
 
 // Entities per chunk: about 16k keeps the CPU workspaces near 250 MB at F = 768.
 inline constexpr int64_t kRowsPerChunk = 16384;

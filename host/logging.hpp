@@ -12,7 +12,8 @@ namespace gasm {
 enum class LogLevel { quiet, normal, verbose };
 enum class LogFormat { text, json };
 
-void setup_logging(LogLevel level, LogFormat format);
+// `prefix` starts every message (an MPI rank's "rank 2: ").
+void setup_logging(LogLevel level, LogFormat format, const std::string& prefix = "");
 LogFormat parse_log_format(const std::string& name);  // throws UsageError
 
 }  // namespace gasm

@@ -184,15 +184,51 @@ SceneBatch SceneBatch::slice(int64_t first, int64_t last) const {
     return out;
 }
 
-std::vector<int64_t> chunk_scenes(const SceneBatch& batch, int64_t max_rows) {
+std::vector<int64_t> chunk_bounds(const std::vector<int64_t>& offsets, int64_t max_rows) {
     std::vector<int64_t> bounds{0};
-    const int64_t S = batch.num_scenes();
+    const auto S = static_cast<int64_t>(offsets.size()) - 1;
     for (int64_t s = 0; s < S; ++s) {
-        const int64_t start = batch.offsets[bounds.back()];
-        if (s > bounds.back() && batch.offsets[s + 1] - start > max_rows) bounds.push_back(s);
+        const int64_t start = offsets[bounds.back()];
+        if (s > bounds.back() && offsets[s + 1] - start > max_rows) bounds.push_back(s);
     }
     if (bounds.back() != S) bounds.push_back(S);
     return bounds;
+}
+
+std::vector<int64_t> chunk_scenes(const SceneBatch& batch, int64_t max_rows) {
+    return chunk_bounds(batch.offsets, max_rows);
+}
+
+double scene_cost(int64_t n, int64_t F, int64_t H) {
+    const auto N = static_cast<double>(n);
+    return N * static_cast<double>(F) * static_cast<double>(H) + N * N * static_cast<double>(H);
+}
+
+std::vector<int64_t> split_chunks(const std::vector<int64_t>& bounds,
+                                  const std::vector<int64_t>& offsets, int64_t F, int64_t H,
+                                  int parts) {
+    const auto C = static_cast<int64_t>(bounds.size()) - 1;
+    std::vector<double> cost(static_cast<size_t>(std::max<int64_t>(C, 0)), 0.0);
+    double total = 0;
+    for (int64_t c = 0; c < C; ++c) {
+        for (int64_t s = bounds[c]; s < bounds[c + 1]; ++s)
+            cost[c] += scene_cost(offsets[s + 1] - offsets[s], F, H);
+        total += cost[c];
+    }
+    // Chunk c belongs to the part whose share of the work holds the middle of c's work; the
+    // part numbers never decrease along the chunks, so every part is one contiguous range.
+    std::vector<int64_t> split(static_cast<size_t>(parts) + 1, C);
+    split[0] = 0;
+    double before = 0;
+    int next = 1;  // the first part whose start is not yet known
+    for (int64_t c = 0; c < C; ++c) {
+        const double middle = before + cost[c] / 2;
+        const int part =
+            total > 0 ? std::min(parts - 1, static_cast<int>(middle * parts / total)) : 0;
+        while (next <= part) split[next++] = c;
+        before += cost[c];
+    }
+    return split;
 }
 
 void BatchResult::place(int64_t first, const BatchResult& part) {

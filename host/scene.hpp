@@ -85,8 +85,23 @@ struct SceneBatch {
 };
 
 // Splits [0, S) into runs of whole scenes of at most `max_rows` entities each (a scene larger
-// than that is a run of its own). Returns the run boundaries, first 0, last S.
+// than that is a run of its own). Returns the run boundaries, first 0, last S. `offsets` (S+1)
+// are a batch's entity offsets; chunks are cut from the first scene on, so a file streamed
+// chunk by chunk, or shared out over MPI ranks, is cut exactly as it is when read whole.
+std::vector<int64_t> chunk_bounds(const std::vector<int64_t>& offsets, int64_t max_rows);
 std::vector<int64_t> chunk_scenes(const SceneBatch& batch, int64_t max_rows);
+
+// The estimated work of a scene of n entities in a model of feature size F and hidden size H:
+// its projections (n F H) and its attention over the complete graph (n^2 H).
+double scene_cost(int64_t n, int64_t F, int64_t H);
+
+// Shares the chunks [0, C) that `bounds` (from chunk_bounds over `offsets`) defines out to
+// `parts` workers as contiguous ranges of about equal work (scene_cost), not of equal count:
+// a chunk goes to the part its middle of the running work falls in. Returns parts + 1 chunk
+// indices, first 0, last C; a part gets no chunk when there are fewer chunks than parts.
+std::vector<int64_t> split_chunks(const std::vector<int64_t>& bounds,
+                                  const std::vector<int64_t>& offsets, int64_t F, int64_t H,
+                                  int parts);
 
 // Outputs of a batch, in the layout of the HDF5 output file (interface.md).
 struct BatchResult {

@@ -7,6 +7,7 @@
 #include <hdf5.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,6 +72,31 @@ Id create_in_memory(const std::string& name);
 // and closes it. Returns "" on success, else the reason (the partial file is left to the
 // caller, who owns the name).
 std::string write_image(hid_t file, const std::string& path);
+
+// A new file on disk with the settings of create_in_memory, written through gasm's own file
+// driver (io/h5_disk.cpp), which allocates as the core driver does, so the same calls give the
+// same bytes as a file built in memory and written with write_image. A write that fails is
+// remembered and never reported to HDF5, which therefore never takes its error paths on a full
+// disk (HDF5 1.10.8 cannot close a file after a failed write and crashes at exit); close() then
+// says what failed, and the caller throws the file away.
+class DiskFile {
+  public:
+    explicit DiskFile(const std::string& path);  // throws std::runtime_error
+    ~DiskFile();
+    DiskFile(const DiskFile&) = delete;
+    DiskFile& operator=(const DiskFile&) = delete;
+    hid_t get() const { return file_.get(); }
+    // Closes the file: "" when every byte reached it, else the first failure.
+    std::string close();
+    // The first failure so far ("" while there is none).
+    const std::string& error() const;
+
+    struct Status;
+
+  private:
+    std::unique_ptr<Status> status_;
+    Id file_;
+};
 
 bool exists(hid_t loc, const std::string& path);  // link exists (each level checked)
 

@@ -1,55 +1,22 @@
 // SPDX-License-Identifier: MIT
-// Results out: the JSON document, the terminal table and the HDF5 output file.
-#include <fcntl.h>
+// Results out: the JSON document, the terminal table and text files written atomically (the
+// HDF5 output file is in results_h5.cpp).
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <filesystem>
 #include <sstream>
 
 #include "host/build_info.hpp"
 #include "host/errors.hpp"
-#include "io/h5util.hpp"
+#include "io/atomic_file.hpp"
 #include "io/scenes.hpp"
 
 namespace gasm {
 
 using nlohmann::json;
-namespace fs = std::filesystem;
-
-namespace {
-
-std::string temp_beside(const std::string& path) {
-    static std::atomic<int> counter{0};
-    fs::path p(path);
-    std::string folder = p.has_parent_path() ? p.parent_path().string() : ".";
-    return folder + "/." + p.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-           std::to_string(counter++);
-}
-
-// Syncs the finished temporary file and renames it over `path`; a file that may not be on disk
-// whole (fsync failed: a full disk on NFS, a quota) never replaces anything.
-void commit(const std::string& tmp, const std::string& path) {
-    int fd = ::open(tmp.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || (::fsync(fd) != 0 && errno != EINVAL && errno != ENOTSUP)) {
-        std::string why = std::strerror(errno);
-        if (fd >= 0) ::close(fd);
-        ::unlink(tmp.c_str());
-        throw RuntimeFailure("cannot write " + path + ": " + why);
-    }
-    ::close(fd);
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::string why = std::strerror(errno);
-        ::unlink(tmp.c_str());
-        throw RuntimeFailure("cannot write " + path + ": " + why);
-    }
-}
-
-}  // namespace
 
 json results_to_json(const SceneBatch& batch, const BatchResult& r, const RunFacts& facts) {
     json scenes = json::array();
@@ -138,64 +105,8 @@ std::string results_to_table(const SceneBatch& batch, const BatchResult& r) {
     return out.str();
 }
 
-namespace {
-
-// A (n) dataset of variable-length UTF-8 strings.
-void write_strings(hid_t file, const char* name, const std::vector<std::string>& values) {
-    h5::Id type(H5Tcopy(H5T_C_S1));
-    H5Tset_size(type.get(), H5T_VARIABLE);
-    H5Tset_cset(type.get(), H5T_CSET_UTF8);
-    std::vector<const char*> ptrs;
-    for (const auto& v : values) ptrs.push_back(v.c_str());
-    const hsize_t n = ptrs.size();
-    h5::Id space(H5Screate_simple(1, &n, nullptr));
-    h5::Id ds(
-        H5Dcreate2(file, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
-    if (!ds.valid() ||
-        (n > 0 && H5Dwrite(ds.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT, ptrs.data()) < 0))
-        throw std::runtime_error(std::string("cannot write dataset ") + name);
-}
-
-}  // namespace
-
-void write_results_h5(const std::string& path, const SceneBatch& batch, const BatchResult& r,
-                      const RunFacts& facts) {
-    const std::string tmp = temp_beside(path);
-    try {
-        // Built in memory and written in one go: a full disk is a plain write error.
-        h5::Id file = h5::create_in_memory(tmp);
-        if (!file.valid()) throw std::runtime_error("HDF5 cannot create the file in memory");
-        const hsize_t T = static_cast<hsize_t>(r.offsets.back());
-        const hsize_t S = static_cast<hsize_t>(r.num_scenes());
-        const hsize_t D = static_cast<hsize_t>(r.output_dim);
-        const hsize_t K = static_cast<hsize_t>(r.max_iterations);
-        hid_t f = file.get();
-        h5::write_dataset(f, "/positions", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {T, D},
-                          r.positions.data(), false);
-        h5::write_dataset(f, "/offsets", H5T_STD_I64LE, H5T_NATIVE_INT64, {S + 1}, r.offsets.data(),
-                          false);
-        h5::write_dataset(f, "/iterations", H5T_STD_I32LE, H5T_NATIVE_INT32, {S},
-                          r.iterations.data(), false);
-        h5::write_dataset(f, "/converged", H5T_STD_U8LE, H5T_NATIVE_UINT8, {S}, r.converged.data(),
-                          false);
-        h5::write_dataset(f, "/curvature", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, {S, K},
-                          r.curvature.data(), false);
-        write_strings(f, "names", batch.names);
-        write_strings(f, "types", batch.types);
-        h5::write_string_attr(f, "weights_sha256", facts.weights_digest);
-        h5::write_string_attr(f, "weights_path", facts.weights_path);
-        h5::write_string_attr(f, "device", facts.device);
-        h5::write_string_attr(f, "gasm_gpu_version", build::kVersion);
-        if (std::string why = h5::write_image(f, tmp); !why.empty()) throw std::runtime_error(why);
-    } catch (const std::exception& e) {
-        ::unlink(tmp.c_str());
-        throw RuntimeFailure("cannot write " + path + ": " + e.what());
-    }
-    commit(tmp, path);
-}
-
 void write_text_atomic(const std::string& path, const std::string& text) {
-    const std::string tmp = temp_beside(path);
+    const std::string tmp = temp_path_beside(path);
     FILE* f = std::fopen(tmp.c_str(), "wb");
     if (!f) throw RuntimeFailure("cannot write " + path + ": " + std::strerror(errno));
     bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
@@ -204,7 +115,7 @@ void write_text_atomic(const std::string& path, const std::string& text) {
         ::unlink(tmp.c_str());
         throw RuntimeFailure("cannot write " + path + ": write failed");
     }
-    commit(tmp, path);
+    commit_temp(tmp, path);
 }
 
 }  // namespace gasm

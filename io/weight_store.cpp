@@ -328,6 +328,15 @@ std::string save_weights_atomic(const Weights& w, const std::string& requested) 
     return "";
 }
 
+LoadedWeights load_weights_file(const std::string& path) {
+    WeightsLock lock(path, WeightsLock::Mode::shared);
+    LoadedWeights out;
+    out.weights = std::make_shared<Weights>(read_weights_file(path));
+    out.path = path;
+    out.digest = digest_of(*out.weights);
+    return out;
+}
+
 LoadedWeights ensure_weights(const WeightsRequest& req) {
     // SOURCE_DATE_EPOCH is checked at every start, not only on the day a file is written.
     (void)creation_time_utc();

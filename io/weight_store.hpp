@@ -40,6 +40,11 @@ std::string resolve_weights_path(const std::optional<std::string>& flag);
 // UsageError for a bad SOURCE_DATE_EPOCH.
 LoadedWeights ensure_weights(const WeightsRequest& request);
 
+// Loads the complete weight file at `path` under a shared lock, with every check of a load, and
+// never generates or replaces anything: for the other ranks of an MPI job once rank 0 has run
+// the lifecycle. Throws WeightsError naming the file.
+LoadedWeights load_weights_file(const std::string& path);
+
 // Saves atomically: a temporary file beside the target, read back, synced, renamed over it.
 // Returns an empty string on success, else the reason it could not be saved (the target is
 // untouched; a target that is not a regular file or a link is never replaced). Throws

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake ninja-build g++ pkg-config zlib1g-dev libhdf5-dev hdf5-tools libcli11-dev
   nlohmann-json3-dev libspdlog-dev libopenblas-pthread-dev libssl-dev libgtest-dev libbenchmark-dev
-  python3-numpy python3-h5py python3-torch libcpp-httplib-dev)
+  python3-numpy python3-h5py python3-torch libcpp-httplib-dev openmpi-bin libopenmpi-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
