@@ -54,7 +54,7 @@ bool same_file(const std::string& a, const std::string& b) {
 
 void check_args(const RunArgs& a) {
     int sources = !a.input.empty() + a.text.has_value() + !a.text_file.empty();
-    if (sources > 1) throw UsageError("give one of --input, --text and --text-file");
+    if (sources > 1) throw UsageError("give only one of --input, --text and --text-file");
     if (!a.input.empty() && !is_h5(a.input) && !ends_with(a.input, ".json"))
         throw UsageError("--input must name a .json or .h5 file, got " + a.input);
     if (!a.output.empty() && !is_h5(a.output) && !ends_with(a.output, ".json"))
