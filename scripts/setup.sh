@@ -8,18 +8,8 @@ cd "$(dirname "$0")/.."
 packages=(cmake ninja-build g++ pkg-config zlib1g-dev libhdf5-dev hdf5-tools libcli11-dev
   nlohmann-json3-dev libspdlog-dev libopenblas-pthread-dev libssl-dev libgtest-dev libbenchmark-dev
   python3-numpy python3-h5py python3-torch libcpp-httplib-dev openmpi-bin libopenmpi-dev)
-missing=()
-for p in "${packages[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing ${missing[*]}" >&2
-  sudo_cmd=()
-  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  export DEBIAN_FRONTEND=noninteractive
-  "${sudo_cmd[@]}" apt-get update -qq >/dev/null
-  "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+source scripts/install_packages.sh
+install_packages setup "${packages[@]}"
 
 # The CUDA toolkit's usual home, so CMake finds nvcc even where PATH does not name it.
 if [ -x /usr/local/cuda/bin/nvcc ] && ! command -v nvcc >/dev/null 2>&1; then

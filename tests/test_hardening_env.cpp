@@ -24,10 +24,7 @@ using testing::TempDir;
 const std::vector<std::string> kSmall = {"--feature-dim",    "48", "--hidden-dim", "24",
                                          "--max-iterations", "2"};
 
-std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
+using testing::with;
 
 // Names in `dir` other than the weight file and lock files (temporary files would show here).
 std::vector<std::string> strays(const TempDir& dir, const std::string& keep) {

@@ -46,10 +46,7 @@ using testing::TempDir;
 const std::vector<std::string> kSmall = {"--feature-dim",    "48", "--hidden-dim", "24",
                                          "--max-iterations", "2"};
 
-std::vector<std::string> with(std::vector<std::string> a, const std::vector<std::string>& b) {
-    a.insert(a.end(), b.begin(), b.end());
-    return a;
-}
+using testing::with;
 
 std::string quote(const std::string& s) {
     std::string out = "'";
