@@ -392,6 +392,12 @@ TEST_F(StreamRun, AFullDiskLeavesNoOutputAndNoCrash) {
     EXPECT_EQ(leftovers(dir_->path(), before), std::vector<std::string>{});
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kAddressSanitizer = true;
+#else
+constexpr bool kAddressSanitizer = false;
+#endif
+
 #ifdef GASM_WITH_MPI
 constexpr const char* kMpiexec = GASM_MPIEXEC;
 #else
@@ -409,11 +415,18 @@ class StreamMpi : public StreamRun {
         if (run_shell(std::string("test -x ") + quote(kMpiexec)).exit_code != 0)
             GTEST_SKIP() << "no mpirun at '" << kMpiexec << "'";
     }
-    // gasm_gpu under mpirun with `ranks` processes; a hang ends in exit 124 after 300 s.
+    // gasm_gpu under mpirun with `ranks` processes; a hang ends in exit 124 after 300 s. Under
+    // AddressSanitizer the ranks do not check for leaks: Open MPI 4.1 leaks in MPI_Init and
+    // MPI_Finalize, from components it unloads, whose stacks no suppression can name (the code
+    // the ranks run is leak-checked by the single-process cases).
     static testing::CommandResult mpirun(int ranks, const std::vector<std::string>& args) {
-        std::string cmd = "env -u GASM_FORCE_REGEN -u GASM_WEIGHTS -u GASM_DEVICE timeout 300 " +
-                          quote(kMpiexec) + " --allow-run-as-root --oversubscribe -np " +
-                          std::to_string(ranks) + " " + quote(GASM_EXE);
+        const std::string no_leak_check =
+            kAddressSanitizer ? "ASAN_OPTIONS=\"${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0\" "
+                              : "";
+        std::string cmd = "env -u GASM_FORCE_REGEN -u GASM_WEIGHTS -u GASM_DEVICE " +
+                          no_leak_check + "timeout 300 " + quote(kMpiexec) +
+                          " --allow-run-as-root --oversubscribe -np " + std::to_string(ranks) +
+                          " " + quote(GASM_EXE);
         for (const auto& a : args) cmd += " " + quote(a);
         return run_shell(cmd);
     }
