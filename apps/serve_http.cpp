@@ -23,7 +23,9 @@
 #include <httplib.h>
 
 #include <arpa/inet.h>
+#include <linux/filter.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -77,9 +79,47 @@ class HttpServer : public httplib::Server {
     void widen_backlog(int n) { ::listen(svr_sock_.load(), n); }
     // The stop on SIGTERM. httplib's stop() would also drop the connections still waiting in
     // the queue for a worker, unanswered. Shutting the listening socket down instead ends the
-    // accept loop (new connections are refused), and httplib's pool then serves every
-    // connection it has accepted before its workers are joined.
-    void close_listener() { ::shutdown(svr_sock_.load(), SHUT_RDWR); }
+    // accept loop, and httplib's pool then serves every connection it has accepted before its
+    // workers are joined. Returns how many connections were still in the kernel's accept queue
+    // when the wait for it gave up (0 unless the accept loop is stuck).
+    int close_listener() {
+        const int fd = svr_sock_.load();
+        // The kernel completes handshakes before the program accepts them, so a client whose
+        // connect() has returned may still sit in the accept queue; shutting the socket down
+        // then would reset it unanswered. So first a socket filter that drops every SYN
+        // without ACK: no new handshake starts (the client's retransmitted SYN later meets the
+        // closed port and is refused), the handshakes already under way complete, and the
+        // accept loop empties the queue. The filter sees the TCP header at offset 0; byte 13
+        // holds the flags (SYN 0x02, ACK 0x10).
+        sock_filter drop_syn[] = {
+            BPF_STMT(BPF_LD | BPF_B | BPF_ABS, 13),
+            BPF_STMT(BPF_ALU | BPF_AND | BPF_K, 0x12),
+            BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0x02, 0, 1),
+            BPF_STMT(BPF_RET | BPF_K, 0),
+            BPF_STMT(BPF_RET | BPF_K, 0xffffffffu),
+        };
+        sock_fprog program{static_cast<unsigned short>(std::size(drop_syn)), drop_syn};
+        int waiting = 0;
+        if (setsockopt(fd, SOL_SOCKET, SO_ATTACH_FILTER, &program, sizeof program) == 0) {
+            // For a listening socket, TCP_INFO's tcpi_unacked is the accept queue's length. It
+            // has to stay empty for a while: a handshake under way when the filter came may
+            // complete a little later on a loaded machine.
+            const auto give_up = Clock::now() + std::chrono::seconds(2);
+            auto empty_since = Clock::now();
+            for (;;) {
+                tcp_info info{};
+                socklen_t size = sizeof info;
+                if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &size) != 0) break;
+                waiting = static_cast<int>(info.tcpi_unacked);
+                const auto now = Clock::now();
+                if (waiting != 0) empty_since = now;
+                if (now - empty_since > std::chrono::milliseconds(50) || now > give_up) break;
+                std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+        }
+        ::shutdown(fd, SHUT_RDWR);
+        return waiting;
+    }
     // Connections accepted and not yet closed: queued for a worker or being served.
     std::atomic<int64_t> open_connections{0};
 };
@@ -132,7 +172,9 @@ class SignalWatcher {
             // stop() acts only on a running server, so a signal that came before the accept
             // loop started is applied on a later tick.
             if (requested_ && !stopped && server_.is_running()) {
-                server_.close_listener();
+                if (const int reset = server_.close_listener(); reset > 0)
+                    spdlog::warn("{} connection(s) the accept loop did not take in 2 s were reset",
+                                 reset);
                 stopped = true;
             }
             if (stopped) give_up_when_drain_time_is_over();

@@ -417,6 +417,40 @@ TEST(Serve, SigtermAnswersEveryConnectionAlreadyAccepted) {
     EXPECT_EQ(server.wait_exit(30s), 0) << server.log();
 }
 
+// A connection whose handshake the kernel has completed but the accept loop not yet taken sits
+// in the listen queue; shutting the listener down at that moment resets it although the client's
+// connect() succeeded. Bursts of connections around the signal make that queue non-empty.
+TEST(Serve, SigtermDuringABurstOfConnectionsResetsNoneThatGotIn) {
+    START_SERVER(server);
+    const int p = server.port();
+    constexpr int kClients = 150;
+    const std::string body = json{{"text", kSentence}}.dump();
+    const std::string request =
+        request_head(p, "POST", "/process", body.size(), "application/json") + body;
+    std::atomic<bool> go{false};
+    std::atomic<int> connected{0}, unanswered{0};
+    std::vector<std::thread> clients;
+    for (int c = 0; c < kClients; ++c) {
+        clients.emplace_back([&] {
+            while (!go.load()) std::this_thread::yield();
+            const int fd = connect_loopback(p, 10000ms);
+            if (fd < 0) return;  // refused after the signal: allowed
+            connected.fetch_add(1);
+            HttpReply r;
+            if (send_all(fd, request)) r = read_reply(fd);
+            ::close(fd);
+            if (r.status != 200 && r.status != 503) unanswered.fetch_add(1);
+        });
+    }
+    go = true;
+    for (int i = 0; i < 2000 && connected.load() < kClients * 2 / 5; ++i)
+        std::this_thread::sleep_for(1ms);
+    ::kill(server.pid(), SIGTERM);
+    for (auto& t : clients) t.join();
+    EXPECT_EQ(unanswered.load(), 0) << connected.load() << " connected; log:\n" << server.log();
+    EXPECT_EQ(server.wait_exit(30s), 0) << server.log();
+}
+
 TEST(Serve, SigtermGivesUpOnAClientThatNeverFinishesAfterTheDrainTime) {
     START_SERVER(server, {"--drain-timeout", "1", "--body-timeout", "60", "--read-timeout", "60"});
     Trickler slow(server.port(), 500ms);  // a body byte every 0.5 s: about 30 s in all
