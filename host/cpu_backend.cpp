@@ -110,6 +110,7 @@ class CpuBackend final : public Backend {
     FloatBuffer X_, proj_, O_, U_, Hh_, Z_, G_, Gc_;
     std::vector<se3::Vec3> P_;
     std::vector<se3::Quat> q_;
+    std::vector<float> pose_;  // P_ and q_ as seven rows of `rows` floats, for the tiled path
 };
 
 void CpuBackend::for_row_blocks(int64_t rows, const std::function<void(int64_t, int64_t)>& fn) {
@@ -134,11 +135,15 @@ void CpuBackend::attention(const SceneBatch& batch, const Active& act,
     proj_.resize(static_cast<size_t>(rows * W));
     P_.resize(static_cast<size_t>(rows));
     q_.resize(static_cast<size_t>(rows));
+    pose_.resize(static_cast<size_t>(7 * rows));
     for_row_blocks(rows, [&](int64_t r0, int64_t n) {
         cpu::linear(X + r0 * F, n, F, packed_.proj_w.data(), packed_.proj_b.data(), W,
                     &proj_[r0 * W]);
-        for (int64_t r = r0; r < r0 + n; ++r)
+        for (int64_t r = r0; r < r0 + n; ++r) {
             cpu::pose(&proj_[r * W + 3 * H], packed_.tf, &P_[r], &q_[r]);
+            const float v[7] = {P_[r].x, P_[r].y, P_[r].z, q_[r].w, q_[r].x, q_[r].y, q_[r].z};
+            for (int64_t k = 0; k < 7; ++k) pose_[k * rows + r] = v[k];
+        }
     });
 
     // Work items: (active scene, block of targets), so one large scene spreads over threads.
@@ -169,6 +174,8 @@ void CpuBackend::attention(const SceneBatch& batch, const Active& act,
             sc.ld = W;
             sc.P = &P_[base];
             sc.q = &q_[base];
+            sc.pose = &pose_[base];
+            sc.pose_ld = rows;
             sc.rel_norm = batch.has_relations(s) ? &batch.rel_norms[batch.rel_offsets[s]] : nullptr;
             sc.in = batch.custom_edges[s] ? &graphs[s].in : nullptr;
             if (tiled(i))

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "host/blas.hpp"
+#include "host/vector_math.hpp"
 
 namespace gasm::cpu {
 
@@ -170,21 +171,82 @@ void attention_rows(const AttentionScene& sc, int64_t H, int64_t heads, float la
 
 namespace {
 
+// Eight partial results in a fixed order, so that the compiler can keep them in one vector
+// register (it may not reorder a float sum or max itself) and the result is the same bytes
+// for every vector width.
+constexpr int64_t kLanes = 8;
+
+// The loops below run over whole tiles; on a CPU with AVX2 a second copy of each, compiled for
+// it, is picked when the program starts (GCC's target_clones). Both copies do the same float
+// operations in the same order, only on more lanes at once: the results are the same bytes.
+#if defined(__x86_64__) && !defined(__clang__)
+#define GASM_TILE_LOOP __attribute__((target_clones("avx2", "default")))
+#else
+#define GASM_TILE_LOOP
+#endif
+
+GASM_TILE_LOOP float max_of(const float* x, int64_t count, float start) {
+    float lane[kLanes];
+    std::fill(lane, lane + kLanes, start);
+    int64_t j = 0;
+    for (; j + kLanes <= count; j += kLanes)
+        for (int64_t k = 0; k < kLanes; ++k) lane[k] = x[j + k] > lane[k] ? x[j + k] : lane[k];
+    for (; j < count; ++j) lane[0] = x[j] > lane[0] ? x[j] : lane[0];
+    float m = lane[0];
+    for (int64_t k = 1; k < kLanes; ++k) m = lane[k] > m ? lane[k] : m;
+    return m;
+}
+
+// x[j] = exp(x[j] - shift) in place; returns their sum.
+GASM_TILE_LOOP float exp_shifted_sum(float* x, int64_t count, float shift) {
+    float lane[kLanes] = {};
+    int64_t j = 0;
+    for (; j + kLanes <= count; j += kLanes)
+        for (int64_t k = 0; k < kLanes; ++k) {
+            x[j + k] = vmath::exp_approx(x[j + k] - shift);
+            lane[k] += x[j + k];
+        }
+    for (; j < count; ++j) {
+        x[j] = vmath::exp_approx(x[j] - shift);
+        lane[0] += x[j];
+    }
+    float sum = 0.0f;
+    for (int64_t k = 0; k < kLanes; ++k) sum += lane[k];
+    return sum;
+}
+
 // Running softmax state of one (target, head): max m, sum l; the output row is scaled along.
 void online_update(float* scores, int64_t count, float& m, float& l, float* out, int64_t d) {
-    float mx = m;
-    for (int64_t j = 0; j < count; ++j) mx = std::max(mx, scores[j]);
+    const float mx = max_of(scores, count, m);
     if (mx == -std::numeric_limits<float>::infinity()) return;  // nothing but masked sources
-    const float scale = std::exp(m - mx);                       // exp(-inf) = 0 on the first tile
-    float sum = 0.0f;
-    for (int64_t j = 0; j < count; ++j) {
-        scores[j] = std::exp(scores[j] - mx);
-        sum += scores[j];
-    }
-    l = l * scale + sum;
+    const float scale = vmath::exp_approx(m - mx);              // exp(-inf) = 0 on the first tile
+    l = l * scale + exp_shifted_sum(scores, count, mx);
     m = mx;
     if (scale != 1.0f)
         for (int64_t c = 0; c < d; ++c) out[c] *= scale;
+}
+
+// bias[j] = -lambda * g(t, s0 + j) for the ns sources of a tile, from the pose rows.
+GASM_TILE_LOOP void geodesic_bias(const float* pose, int64_t ld, int64_t t, int64_t s0, int64_t ns, float lambda,
+                   float* bias) {
+    const float* px = pose + s0;
+    const float* py = px + ld;
+    const float* pz = py + ld;
+    const float* qw = pz + ld;
+    const float* qx = qw + ld;
+    const float* qy = qx + ld;
+    const float* qz = qy + ld;
+    const float tx = pose[t], ty = pose[ld + t], tz = pose[2 * ld + t];
+    const float tw = pose[3 * ld + t], tqx = pose[4 * ld + t], tqy = pose[5 * ld + t],
+                tqz = pose[6 * ld + t];
+    for (int64_t j = 0; j < ns; ++j) {
+        const float dx = tx - px[j], dy = ty - py[j], dz = tz - pz[j];
+        const float dist = __builtin_sqrtf(dx * dx + dy * dy + dz * dz);
+        float c = tw * qw[j] + tqx * qx[j] + tqy * qy[j] + tqz * qz[j];
+        c = c < 0.0f ? -c : c;
+        c = c > 1.0f ? 1.0f : c;
+        bias[j] = -lambda * (dist + 0.5f * vmath::acos_unit(c));
+    }
 }
 
 }  // namespace
@@ -208,12 +270,12 @@ void attention_rows_tiled(const AttentionScene& sc, int64_t H, int64_t heads, fl
         const int64_t ns = std::min(kSourceTile, n - s0);
         for (int64_t i = 0; i < TT; ++i) {
             const int64_t t = t_begin + i;
-            for (int64_t j = 0; j < ns; ++j) {
-                const int64_t s = s0 + j;
-                float b = -lambda * se3::geodesic(sc.P[t], sc.q[t], sc.P[s], sc.q[s]);
-                if (sc.rel_norm) b += constants::kRelationScale * sc.rel_norm[s * n + t];
-                bias[i * ns + j] = (s == t && n > 1) ? minus_inf : b;  // no self-loops
-            }
+            float* row = bias + i * ns;
+            geodesic_bias(sc.pose, sc.pose_ld, t, s0, ns, lambda, row);
+            if (sc.rel_norm)
+                for (int64_t j = 0; j < ns; ++j)
+                    row[j] += constants::kRelationScale * sc.rel_norm[(s0 + j) * n + t];
+            if (n > 1 && t >= s0 && t < s0 + ns) row[t - s0] = minus_inf;  // no self-loops
         }
         for (int64_t h = 0; h < heads; ++h) {
             // scores = Q_t K_s^T / sqrt(d) + bias, for the tile, in one product.

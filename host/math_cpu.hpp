@@ -48,6 +48,10 @@ struct AttentionScene {
     int64_t ld = 0;                     // row stride of Q, K, V
     const se3::Vec3* P = nullptr;       // (n) transformed positions
     const se3::Quat* q = nullptr;       // (n) transformed quaternions
+    // The same poses as seven rows px, py, pz, qw, qx, qy, qz of pose_ld floats each (the
+    // scene's entities from column 0), for the vectorised loops of the tiled path.
+    const float* pose = nullptr;
+    int64_t pose_ld = 0;
     const float* rel_norm = nullptr;    // (n, n) ||R[s,t]|| row = source, or null
     const IncomingEdges* in = nullptr;  // null: the complete graph
 };
@@ -59,6 +63,7 @@ void attention_rows(const AttentionScene& sc, int64_t H, int64_t heads, float la
 
 // The same for a complete-graph scene, computed in tiles of sources with an online softmax
 // and BLAS products per head: for large scenes. Rows [t_begin, t_end) at most kTargetTile.
+// Needs sc.pose. Its exp and acos are those of host/vector_math.hpp.
 inline constexpr int64_t kTargetTile = 64;
 inline constexpr int64_t kSourceTile = 256;
 void attention_rows_tiled(const AttentionScene& sc, int64_t H, int64_t heads, float lambda,

@@ -169,6 +169,13 @@ TEST(Cpu, TiledAttentionMatchesPlainAttention) {
             sc.ld = ld;
             sc.P = P.data();
             sc.q = q.data();
+            std::vector<float> pose(7 * n);
+            for (int64_t i = 0; i < n; ++i) {
+                const float v[7] = {P[i].x, P[i].y, P[i].z, q[i].w, q[i].x, q[i].y, q[i].z};
+                for (int64_t k = 0; k < 7; ++k) pose[k * n + i] = v[k];
+            }
+            sc.pose = pose.data();
+            sc.pose_ld = n;
             sc.rel_norm = heads == 4 ? rel.data() : nullptr;
             std::vector<float> plain(n * H), tiled(n * H, 99.0f), scratch;
             cpu::attention_rows(sc, H, heads, 0.8f, 0, n, plain.data(), scratch);
