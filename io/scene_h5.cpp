@@ -19,6 +19,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <numeric>
 
@@ -33,6 +34,13 @@ namespace {
 
 // Rows of a constraint table, or names, checked per read while the file is opened.
 constexpr hsize_t kTableSlab = 65536;
+
+// A name from the file as it may appear in a message: printable ASCII, at most 80 characters.
+std::string printable(const std::string& v) {
+    std::string out;
+    for (char ch : v.substr(0, 80)) out += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
+    return v.size() > 80 ? out + "..." : out;
+}
 
 struct Reader {
     std::string path;
@@ -57,6 +65,37 @@ struct Reader {
         return h5::exists(file, name);
     }
 
+    // Refuses a member of `group` that is not in `known`: a misspelt dataset (features for
+    // featurs, say) would otherwise be ignored and the scenes run without it. A group that is
+    // not there, or not a group, is for the caller's other checks.
+    void refuse_unknown_members(const std::string& group,
+                                std::initializer_list<const char*> known) const {
+        if (H5Lexists(file, group.c_str(), H5P_DEFAULT) <= 0) return;
+        h5::Id g(H5Gopen2(file, group.c_str(), H5P_DEFAULT));
+        if (!g.valid()) return;
+        H5G_info_t info{};
+        if (H5Gget_info(g.get(), &info) < 0) refuse(group, "cannot list its members");
+        for (hsize_t i = 0; i < info.nlinks; ++i) {
+            char name[256] = {};
+            const ssize_t len = H5Lget_name_by_idx(g.get(), ".", H5_INDEX_NAME, H5_ITER_INC, i,
+                                                   name, sizeof name, H5P_DEFAULT);
+            if (len < 0) refuse(group, "cannot list its members");
+            const std::string member(name, std::min<size_t>(static_cast<size_t>(len), 255));
+            bool ok = static_cast<size_t>(len) < sizeof name;
+            if (ok) {
+                ok = false;
+                for (const char* k : known) ok = ok || member == k;
+            }
+            if (!ok) {
+                std::string list;
+                for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+                refuse(group + "/" + printable(member),
+                       "is not part of the scene format (a misspelling?); " + group +
+                           " holds only " + list);
+            }
+        }
+    }
+
     h5::Id open(const std::string& name) const {
         h5::Id ds(H5Dopen2(file, name.c_str(), H5P_DEFAULT));
         if (!ds.valid()) refuse(name, "cannot open the dataset");
@@ -70,6 +109,9 @@ struct Reader {
     // returns fill values for data never written, so a tiny file could declare terabytes), before
     // anything is allocated for it. Compressed data may be up to 1100 times smaller.
     void check_stored(const h5::Id& ds, const std::string& name, hsize_t count) const {
+        // A dataset created but never (or only partly) written reads as fill values, zeros
+        // by default: refused whatever its size.
+        if (count > 0) check_written(ds, name);
         h5::Id type(H5Dget_type(ds.get()));
         const double declared = static_cast<double>(count) * H5Tget_size(type.get());
         if (declared <= double(1 << 20)) return;
@@ -81,6 +123,39 @@ struct Reader {
                              " bytes but the file stores " +
                              std::to_string(static_cast<int64_t>(stored)) +
                              " (never written, truncated or damaged)");
+    }
+
+    // For a chunked dataset every chunk must be stored (HDF5 allocates a chunk when it is
+    // first written); HDF5's own space status cannot tell, as it compares bytes and so calls
+    // every compressed dataset partly allocated. Other layouts are allocated whole or not.
+    void check_written(const h5::Id& ds, const std::string& name) const {
+        h5::Id dcpl(H5Dget_create_plist(ds.get()));
+        h5::Id space(H5Dget_space(ds.get()));
+        const int rank = H5Sget_simple_extent_ndims(space.get());
+        bool whole = true, none = false;
+        if (H5Pget_layout(dcpl.get()) == H5D_CHUNKED && rank > 0 && rank <= 8) {
+            hsize_t dims[8] = {}, chunk[8] = {};
+            H5Sget_simple_extent_dims(space.get(), dims, nullptr);
+            if (H5Pget_chunk(dcpl.get(), rank, chunk) != rank)
+                refuse(name, "cannot read its chunk layout");
+            double expected = 1;
+            for (int i = 0; i < rank; ++i)
+                expected *= chunk[i] > 0 ? static_cast<double>((dims[i] + chunk[i] - 1) / chunk[i])
+                                         : 0.0;
+            hsize_t stored = 0;
+            if (H5Dget_num_chunks(ds.get(), space.get(), &stored) < 0)
+                refuse(name, "cannot count its stored chunks (damaged file)");
+            whole = static_cast<double>(stored) >= expected;
+            none = stored == 0;
+        } else {
+            H5D_space_status_t status{};
+            if (H5Dget_space_status(ds.get(), &status) < 0)
+                refuse(name, "cannot read its storage status (damaged file)");
+            whole = status == H5D_SPACE_STATUS_ALLOCATED;
+            none = status == H5D_SPACE_STATUS_NOT_ALLOCATED;
+        }
+        if (none) refuse(name, "was created but never written (it would read as fill values)");
+        if (!whole) refuse(name, "was only partly written (the rest would read as fill values)");
     }
 
     std::vector<hsize_t> shape(const h5::Id& ds, const std::string& name, size_t rank) const {
@@ -503,6 +578,9 @@ SceneH5Stream::SceneH5Stream(const std::string& path, int64_t F, const InputLimi
     st.file = h5::open_read(path);
     if (!st.file.valid()) throw InputError(path + ": HDF5 cannot open the file");
     st.r = Reader{path, st.file.get()};
+    st.r.refuse_unknown_members("/scenes", {"offsets", "features", "names", "relations",
+                                            "edge_offsets", "edges", "constraints"});
+    st.r.refuse_unknown_members("/scenes/constraints", {"distance", "collision", "angle"});
     st.open_features_and_offsets();
     st.open_names();
     st.open_relations();

@@ -580,6 +580,21 @@ def features_external_storage(d):
     d["__special"] = {
         "features": lambda g, k, v: g.create_dataset(k, shape=shape, dtype="<f4", external=storage)}
 @case
+def member_misspelt(d): d["relation"] = d.pop("relations")
+@case
+def member_unknown(d): d["labels"] = np.arange(6, dtype="<i8")
+@case
+def constraint_kind_misspelt(d): d["constraints/distances"] = d.pop("constraints/distance")
+@case
+def features_small_never_written(d):
+    d["__special"] = {"features": unstored(d["features"].shape, "<f4")}
+@case
+def features_partly_written(d):
+    def partly(g, k, v):
+        ds = g.create_dataset(k, shape=v.shape, dtype="<f4", chunks=(2, F))
+        ds[0:2] = v[0:2]
+    d["__special"] = {"features": partly}
+@case
 def legal_good(d): pass
 @case
 def legal_single_scene_single_entity(d):
@@ -590,12 +605,23 @@ def legal_single_scene_single_entity(d):
 @case
 def legal_fixed_length_names(d):
     d["names"] = np.array([b"alpha", b"beta", b"gamma", b"delta", b"eps", b"zeta"], dtype="S5")
+@case
+def legal_chunked_compressed(d):
+    v = d.pop("features")
+    d["__special"] = {"features": lambda g, k, _: g.create_dataset(
+        k, data=v, chunks=(2, F), compression="gzip")}
 
 for name, fn in cases.items():
     d = good()
     fn(d)
     special = d.pop("__special", {})
     write(name, d, special)
+
+# Other groups beside /scenes (provenance kept by another tool, say) are the file's own business.
+write("legal_other_root_groups", good())
+with h5py.File(os.path.join(out, "legal_other_root_groups.h5"), "a") as f:
+    f.create_group("provenance").attrs["tool"] = "a scene generator"
+    f["notes"] = np.arange(3)
 
 with h5py.File(os.path.join(out, "scenes_is_a_dataset.h5"), "w") as f:
     f["scenes"] = np.zeros(3)
@@ -630,7 +656,13 @@ const std::vector<H5Case> kH5Cases = {
     {"offsets_rank2", {"field '/scenes/offsets'", "1 dimensions"}},
     {"offsets_uint64_max", {"field '/scenes/offsets'"}},
     {"features_1e12_rows", {"field '/scenes/features'", "too large"}},
-    {"features_declared_not_stored", {"field '/scenes/features'", "declares 1610612736 bytes"}},
+    {"features_declared_not_stored", {"field '/scenes/features'", "never written"}},
+    {"features_small_never_written", {"field '/scenes/features'", "never written"}},
+    {"features_partly_written", {"field '/scenes/features'", "only partly written"}},
+    {"member_misspelt", {"field '/scenes/relation'", "not part of the scene format", "relations"}},
+    {"member_unknown", {"field '/scenes/labels'", "not part of the scene format"}},
+    {"constraint_kind_misspelt",
+     {"field '/scenes/constraints/distances'", "distance, collision, angle"}},
     {"offsets_1e9_declared", {"field '/scenes/offsets'", "declares 999999999 scenes"}},
     {"relations_wrong_rows", {"field '/scenes/relations'", "expected 14 rows"}},
     {"relations_rank1", {"field '/scenes/relations'", "2 dimensions"}},
@@ -647,7 +679,7 @@ const std::vector<H5Case> kH5Cases = {
     {"edge_offsets_wrong_length", {"field '/scenes/edge_offsets'", "expected 4 values"}},
     {"edge_offsets_decreasing", {"field '/scenes/edge_offsets'", "decreases"}},
     {"edge_offsets_end_mismatch", {"field '/scenes/edge_offsets'", "ends at 3"}},
-    {"edges_1e9_declared", {"field '/scenes/edges'", "declares"}},
+    {"edges_1e9_declared", {"field '/scenes/edges'", "never written"}},
     {"names_wrong_count", {"field '/scenes/names'", "expected 6 names"}},
     {"names_not_strings", {"field '/scenes/names'", "strings"}},
     {"names_invalid_utf8", {"scene 1, field '/scenes/names'", "UTF-8"}},
@@ -672,7 +704,8 @@ const std::vector<H5Case> kH5Cases = {
 };
 
 const std::vector<const char*> kLegalH5 = {"legal_good", "legal_single_scene_single_entity",
-                                           "legal_fixed_length_names"};
+                                           "legal_fixed_length_names", "legal_chunked_compressed",
+                                           "legal_other_root_groups"};
 
 class HardeningInputs : public ::testing::Test {
   protected:
