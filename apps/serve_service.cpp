@@ -14,6 +14,7 @@
 #include "host/build_info.hpp"
 #include "host/errors.hpp"
 #include "host/text/text_frontend.hpp"
+#include "io/json_keys.hpp"
 #include "io/scenes.hpp"
 
 namespace gasm::app {
@@ -36,6 +37,8 @@ json parse_body(const std::string& body) {
     try {
         json j = json::parse(body);
         if (!j.is_object()) throw Refusal{400, "the request body must be a JSON object"};
+        if (const auto dup = first_duplicate_key(body))
+            throw Refusal{400, "the field '" + *dup + "' appears twice in one object"};
         return j;
     } catch (const json::parse_error& e) {
         throw Refusal{400,

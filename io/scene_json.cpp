@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "host/errors.hpp"
+#include "io/json_keys.hpp"
 #include "io/scenes.hpp"
 
 namespace gasm {
@@ -207,6 +208,12 @@ SceneBatch read_scenes_json(const std::string& path, int64_t feature_dim,
                          " bytes; use the HDF5 batch format for large jobs");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError(path + ": cannot open the input file");
+    if (const auto dup = first_duplicate_key(in))
+        throw InputError(path + ", field '" + *dup +
+                         "': the key appears twice in one object (which value counts would be a "
+                         "guess)");
+    in.clear();
+    in.seekg(0);
     json doc;
     try {
         doc = json::parse(in);

@@ -45,7 +45,7 @@ rm -f "$work/generated/host/build_info.hpp.new"
 # weight generation is not fuzzed). An archive, so each target links only what it uses.
 sources=(host/config.cpp host/params.cpp host/env.cpp host/scene.cpp host/philox.cpp
   io/h5util.cpp io/weights_h5.cpp io/npz.cpp io/results.cpp io/atomic_file.cpp io/scene_json.cpp
-  io/scene_h5.cpp host/text/*.cpp)
+  io/json_keys.cpp io/scene_h5.cpp host/text/*.cpp)
 # GASM_NO_CRASH_GUARD: the sanitizers, not io/'s crash guard, must see a crash inside HDF5.
 flags=(-std=c++20 -O1 -g -fno-omit-frame-pointer -ffp-contract=off -DGASM_NO_CRASH_GUARD
   -fsanitize=address,undefined -fno-sanitize-recover=all

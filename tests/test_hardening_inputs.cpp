@@ -66,6 +66,16 @@ std::function<std::string()> raw(std::string text) {
     return [text] { return text; };
 }
 
+// The good document's text with `extra` written right after the first occurrence of `after`:
+// a key written twice, which a json value cannot hold.
+std::function<std::string()> insert_after(std::string after, std::string extra) {
+    return [after, extra] {
+        std::string t = doc(good_scene()).dump();
+        const size_t at = t.find(after);
+        return at == std::string::npos ? t : t.insert(at + after.size(), extra);
+    };
+}
+
 std::string relations(int n, int r, float v = 0.5f) {
     json R = json::array();
     for (int a = 0; a < n; ++a) {
@@ -102,6 +112,15 @@ const std::vector<JsonCase> kJsonCases = {
     {"misspelt_top_level_key",
      raw("{\"scenes\": [], \"scene\": 1}"),
      {"field 'scene'", "unknown field"}},
+    {"duplicate_top_level_key",
+     raw("{\"scenes\": [], \"scenes\": [{\"entities\": []}]}"),
+     {"field 'scenes'", "twice"}},
+    {"duplicate_scene_key",
+     insert_after("{\"scenes\":[{", "\"entities\":[],"),
+     {"field 'scenes[0].entities'", "twice"}},
+    {"duplicate_entity_key",
+     insert_after("\"name\":\"e0\"", ",\"name\":\"other\""),
+     {"field 'scenes[0].entities[0].name'", "twice"}},
     {"entities_missing",
      spoil([](json& s) { s.erase("entities"); }),
      {"scene 0, field 'entities'", "missing"}},

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+// One pass of nlohmann's SAX parser that builds nothing and keeps, for each open object, the set
+// of keys seen so far, and for each open array the index of the element being read.
+#include "io/json_keys.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <unordered_set>
+#include <vector>
+
+namespace gasm {
+
+namespace {
+
+using json = nlohmann::json;
+
+class DuplicateKeyFinder : public nlohmann::json_sax<json> {
+  public:
+    std::optional<std::string> found;
+
+    bool null() override { return element(); }
+    bool boolean(bool) override { return element(); }
+    bool number_integer(number_integer_t) override { return element(); }
+    bool number_unsigned(number_unsigned_t) override { return element(); }
+    bool number_float(number_float_t, const string_t&) override { return element(); }
+    bool string(string_t&) override { return element(); }
+    bool binary(binary_t&) override { return element(); }
+    bool start_object(std::size_t) override {
+        element();
+        frames_.push_back({true, {}, {}, -1});
+        return true;
+    }
+    bool key(string_t& k) override {
+        Frame& f = frames_.back();
+        f.key = k;
+        if (!f.keys.insert(k).second) {
+            found = path();
+            return false;  // stop: the first duplicate is the one reported
+        }
+        return true;
+    }
+    bool end_object() override {
+        frames_.pop_back();
+        return true;
+    }
+    bool start_array(std::size_t) override {
+        element();
+        frames_.push_back({false, {}, {}, -1});
+        return true;
+    }
+    bool end_array() override {
+        frames_.pop_back();
+        return true;
+    }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+        return false;
+    }
+
+  private:
+    struct Frame {
+        bool object;
+        std::unordered_set<std::string> keys;
+        std::string key;    // in an object: the key whose value is being read
+        int64_t index;      // in an array: the element being read
+    };
+
+    // A value begins: in an array it is the next element.
+    bool element() {
+        if (!frames_.empty() && !frames_.back().object) ++frames_.back().index;
+        return true;
+    }
+
+    // A key as it may appear in a message: printable ASCII (other bytes as '?'), at most 80.
+    static std::string printable(const std::string& k) {
+        std::string out;
+        for (char ch : k.substr(0, 80)) out += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
+        return k.size() > 80 ? out + "..." : out;
+    }
+
+    std::string path() const {
+        std::string p;
+        for (const Frame& f : frames_) {
+            if (f.object) {
+                p += (p.empty() ? "" : ".") + printable(f.key);
+            } else {
+                p += "[" + std::to_string(f.index) + "]";
+            }
+        }
+        return p;
+    }
+
+    std::vector<Frame> frames_;
+};
+
+template <typename Input>
+std::optional<std::string> find(Input&& input) {
+    DuplicateKeyFinder finder;
+    try {
+        json::sax_parse(std::forward<Input>(input), &finder);
+    } catch (const json::exception&) {
+        // Not valid JSON: the real parse says where.
+    }
+    return finder.found;
+}
+
+}  // namespace
+
+std::optional<std::string> first_duplicate_key(std::istream& in) {
+    return find(in);
+}
+
+std::optional<std::string> first_duplicate_key(const std::string& text) {
+    return find(text);
+}
+
+}  // namespace gasm
