@@ -22,14 +22,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <thread>
 
 #include "host/env.hpp"
 #include "host/errors.hpp"
@@ -197,8 +200,30 @@ void check_matches_request(const Weights& w, const WeightsRequest& r) {
                            "; use --force-regen to replace it, or another --weights path");
 }
 
+namespace {
+
+// GASM_LOCK_TIMEOUT: how long to wait for PATH.lock before giving up; unset, empty or 0: as
+// long as it takes (a first start of many jobs at once waits for one generation).
+std::optional<double> lock_timeout_seconds() {
+    const auto v = env::get("GASM_LOCK_TIMEOUT");
+    if (!v || v->empty()) return std::nullopt;
+    // Whole or decimal seconds, written plainly: no sign, exponent, hex, inf or nan.
+    const bool plain = std::all_of(v->begin(), v->end(),
+                                   [](char c) { return (c >= '0' && c <= '9') || c == '.'; }) &&
+                       std::count(v->begin(), v->end(), '.') <= 1 && *v != ".";
+    const double seconds = plain ? std::strtod(v->c_str(), nullptr) : -1.0;
+    if (!plain || seconds > 1e6)
+        throw UsageError("GASM_LOCK_TIMEOUT must be seconds from 0 to 1000000 (0: wait as long "
+                         "as it takes), got '" + v->substr(0, 40) + "'");
+    if (seconds == 0) return std::nullopt;
+    return seconds;
+}
+
+}  // namespace
+
 WeightsLock::WeightsLock(const std::string& weights_path, Mode mode)
     : lock_path_(weights_path + ".lock") {
+    const std::optional<double> timeout = lock_timeout_seconds();
     fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     // flock needs no write access: an existing lock file in a read-only place still serves.
     if (fd_ < 0) fd_ = ::open(lock_path_.c_str(), O_RDONLY | O_CLOEXEC);
@@ -208,20 +233,45 @@ WeightsLock::WeightsLock(const std::string& weights_path, Mode mode)
         return;
     }
     const int op = mode == Mode::exclusive ? LOCK_EX : LOCK_SH;
-    bool told = false;  // the first try does not block, so that a wait can be logged
-    while (::flock(fd_, op | (told ? 0 : LOCK_NB)) != 0) {
+    // Polled rather than blocking, so that a long wait is reported and can end: a process that
+    // holds the lock and never lets go (stopped with SIGSTOP, say, or hung on a dead file
+    // server) would otherwise hold every later start with it, silently.
+    using Clock = std::chrono::steady_clock;
+    const auto start = Clock::now();
+    auto next_report = start + std::chrono::seconds(30);
+    auto pause = std::chrono::milliseconds(1);
+    bool told = false;
+    while (::flock(fd_, op | LOCK_NB) != 0) {
         if (errno == EINTR) continue;
-        if (errno == EWOULDBLOCK && !told) {
+        if (errno != EWOULDBLOCK) {
+            spdlog::info("The file system refuses locks on {} ({}); relying on atomic renames",
+                         lock_path_, std::strerror(errno));
+            ::close(fd_);
+            fd_ = -1;
+            return;
+        }
+        const auto now = Clock::now();
+        const double waited = std::chrono::duration<double>(now - start).count();
+        if (!told) {
             spdlog::info("Waiting for {} (another process is writing or reading the weights)",
                          lock_path_);
             told = true;
-            continue;
+        } else if (now >= next_report) {
+            spdlog::warn("Still waiting for {} after {:.0f} s: the process holding it may be "
+                         "stopped or stuck on its file system{}",
+                         lock_path_, waited,
+                         timeout ? "" : " (GASM_LOCK_TIMEOUT=SECONDS gives up after that long)");
+            next_report = now + std::chrono::seconds(30);
         }
-        spdlog::info("The file system refuses locks on {} ({}); relying on atomic renames",
-                     lock_path_, std::strerror(errno));
-        ::close(fd_);
-        fd_ = -1;
-        return;
+        if (timeout && waited >= *timeout) {
+            ::close(fd_);
+            fd_ = -1;
+            throw RuntimeFailure("gave up waiting for " + lock_path_ + " after " +
+                                 fmt::format("{:g}", *timeout) +
+                                 " s (GASM_LOCK_TIMEOUT): another process holds it");
+        }
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(50));
     }
     std::lock_guard guard(g_held_mu);
     ++g_held[lock_path_];
@@ -338,8 +388,10 @@ LoadedWeights load_weights_file(const std::string& path) {
 }
 
 LoadedWeights ensure_weights(const WeightsRequest& req) {
-    // SOURCE_DATE_EPOCH is checked at every start, not only on the day a file is written.
+    // SOURCE_DATE_EPOCH and GASM_LOCK_TIMEOUT are checked at every start, not only on the day
+    // a file is written or a lock is waited for.
     (void)creation_time_utc();
+    (void)lock_timeout_seconds();
     log_banner(req);
     if (req.force_regen) {
         spdlog::info("Force regeneration requested");

@@ -1,10 +1,15 @@
 // SPDX-License-Identifier: MIT
 // Environment variables are read strictly (issue "Nothing lost, nothing let in"): every value a
-// user may write for GASM_FORCE_REGEN, GASM_WEIGHTS, GASM_DEVICE and SOURCE_DATE_EPOCH either
+// user may write for GASM_FORCE_REGEN, GASM_WEIGHTS, GASM_DEVICE, GASM_LOCK_TIMEOUT and
+// SOURCE_DATE_EPOCH either
 // works as documented or stops the program with exit 2 and the variable's name, before any
 // weight file is created, replaced or rewritten.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -161,6 +166,45 @@ TEST(HardeningEnv, SourceDateEpochIsCheckedOnEveryStart) {
     ASSERT_EQ(r.exit_code, 0) << r.err;
     auto st = run_gasm({"weights", "status", "--json", "--weights", w});
     EXPECT_NE(nlohmann::json::parse(st.out)["created_utc"], "1970-01-01T00:00:00Z");
+}
+
+TEST(HardeningEnv, LockTimeoutIsStrictAndEndsTheWaitForAHeldLock) {
+    TempDir dir;
+    const std::string w = dir.file("w.h5");
+    ASSERT_EQ(run_gasm(with({"weights", "generate", "--weights", w}, kSmall)).exit_code, 0);
+    const std::string digest = sha256_file(w);
+    for (const std::string v : {"abc", "-1", "+1", "1e3", "inf", "nan", " 5", "5s", "1000001",
+                                ".", "1..2", "0x10"}) {
+        auto r = run_gasm({"run", "--weights", w}, {"GASM_LOCK_TIMEOUT=" + v});
+        EXPECT_EQ(r.exit_code, 2) << "'" << v << "': " << r.err;
+        EXPECT_NE(r.err.find("GASM_LOCK_TIMEOUT"), std::string::npos) << r.err;
+    }
+    for (const std::string v : {"", "0", "2.5", "1000000", "7."}) {
+        auto r = run_gasm({"run", "--weights", w}, {"GASM_LOCK_TIMEOUT=" + v});
+        EXPECT_EQ(r.exit_code, 0) << "'" << v << "': " << r.err;
+    }
+    // Another process holds the lock and never lets go (here: this test, as a stopped writer
+    // would): the run waits, says so, gives up after the time set, and touches nothing.
+    const int fd = ::open((w + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::flock(fd, LOCK_EX), 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    auto held = run_gasm({"run", "--weights", w}, {"GASM_LOCK_TIMEOUT=0.5"});
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    auto regen = run_gasm({"run", "--weights", w, "--force-regen"}, {"GASM_LOCK_TIMEOUT=0.3"});
+    ::close(fd);
+    EXPECT_EQ(held.exit_code, 1) << held.err;
+    EXPECT_NE(held.err.find("Waiting for " + w + ".lock"), std::string::npos) << held.err;
+    EXPECT_NE(held.err.find("gave up waiting for " + w + ".lock after 0.5 s"), std::string::npos)
+        << held.err;
+    EXPECT_TRUE(held.out.empty()) << held.out;
+    EXPECT_LT(took, 10.0);
+    EXPECT_EQ(regen.exit_code, 1) << regen.err;
+    EXPECT_EQ(sha256_file(w), digest);
+    EXPECT_TRUE(strays(dir, "w.h5").empty());
+    // Once it is free the same command runs.
+    EXPECT_EQ(run_gasm({"run", "--weights", w}, {"GASM_LOCK_TIMEOUT=0.5"}).exit_code, 0);
 }
 
 }  // namespace
