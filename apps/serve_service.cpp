@@ -37,8 +37,8 @@ json parse_body(const std::string& body) {
     try {
         json j = json::parse(body);
         if (!j.is_object()) throw Refusal{400, "the request body must be a JSON object"};
-        if (const auto dup = first_duplicate_key(body))
-            throw Refusal{400, "the field '" + *dup + "' appears twice in one object"};
+        if (const auto problem = find_json_key_problem(body))
+            throw Refusal{400, "the field '" + problem->path + "': " + problem->what};
         return j;
     } catch (const json::parse_error& e) {
         throw Refusal{400,
@@ -54,7 +54,7 @@ void allow_only(const json& request, std::initializer_list<const char*> keys) {
     for (auto it = request.begin(); it != request.end(); ++it) {
         bool known = false;
         for (const char* k : keys) known = known || it.key() == k;
-        if (!known) throw Refusal{400, "unknown field '" + it.key() + "'"};
+        if (!known) throw Refusal{400, "unknown field '" + printable_key(it.key()) + "'"};
     }
 }
 

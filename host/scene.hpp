@@ -16,6 +16,9 @@ namespace gasm {
 // collision distance, angles): far beyond any physical quantity, and small enough that the
 // model's float32 arithmetic stays finite (3e38 features already overflow a layer norm).
 inline constexpr double kMaxInputMagnitude = 1e30;
+// The same limit for float32 data (features and relations from an HDF5 batch): the float nearest
+// 1e30, which is 1.0000000150e30, so a float32 file can hold the limit itself as JSON can.
+inline constexpr float kMaxInputMagnitudeF = static_cast<float>(kMaxInputMagnitude);
 
 struct DistanceConstraint {
     int64_t i = 0, j = 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // One pass of nlohmann's SAX parser that builds nothing and keeps, for each open object, the set
-// of keys seen so far, and for each open array the index of the element being read.
+// of keys seen so far, and for each open array the index of the element being read; it stops at
+// the first key seen twice or the first level past kMaxJsonDepth.
 #include "io/json_keys.hpp"
 
 #include <nlohmann/json.hpp>
@@ -15,9 +16,9 @@ namespace {
 
 using json = nlohmann::json;
 
-class DuplicateKeyFinder : public nlohmann::json_sax<json> {
+class KeyChecker : public nlohmann::json_sax<json> {
   public:
-    std::optional<std::string> found;
+    std::optional<JsonKeyProblem> found;
 
     bool null() override { return element(); }
     bool boolean(bool) override { return element(); }
@@ -29,13 +30,13 @@ class DuplicateKeyFinder : public nlohmann::json_sax<json> {
     bool start_object(std::size_t) override {
         element();
         frames_.push_back({true, {}, {}, -1});
-        return true;
+        return within_depth();
     }
     bool key(string_t& k) override {
         Frame& f = frames_.back();
         f.key = k;
         if (!f.keys.insert(k).second) {
-            found = path();
+            found = JsonKeyProblem{path(), "the key appears twice in one object"};
             return false;  // stop: the first duplicate is the one reported
         }
         return true;
@@ -47,7 +48,7 @@ class DuplicateKeyFinder : public nlohmann::json_sax<json> {
     bool start_array(std::size_t) override {
         element();
         frames_.push_back({false, {}, {}, -1});
-        return true;
+        return within_depth();
     }
     bool end_array() override {
         frames_.pop_back();
@@ -71,18 +72,18 @@ class DuplicateKeyFinder : public nlohmann::json_sax<json> {
         return true;
     }
 
-    // A key as it may appear in a message: printable ASCII (other bytes as '?'), at most 80.
-    static std::string printable(const std::string& k) {
-        std::string out;
-        for (char ch : k.substr(0, 80)) out += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
-        return k.size() > 80 ? out + "..." : out;
+    bool within_depth() {
+        if (static_cast<int>(frames_.size()) <= kMaxJsonDepth) return true;
+        found = JsonKeyProblem{path(), "nested deeper than " + std::to_string(kMaxJsonDepth) +
+                                           " levels (no input format needs more than 5)"};
+        return false;
     }
 
     std::string path() const {
         std::string p;
         for (const Frame& f : frames_) {
             if (f.object) {
-                p += (p.empty() ? "" : ".") + printable(f.key);
+                p += (p.empty() ? "" : ".") + printable_key(f.key);
             } else {
                 p += "[" + std::to_string(f.index) + "]";
             }
@@ -94,8 +95,8 @@ class DuplicateKeyFinder : public nlohmann::json_sax<json> {
 };
 
 template <typename Input>
-std::optional<std::string> find(Input&& input) {
-    DuplicateKeyFinder finder;
+std::optional<JsonKeyProblem> find(Input&& input) {
+    KeyChecker finder;
     try {
         json::sax_parse(std::forward<Input>(input), &finder);
     } catch (const json::exception&) {
@@ -106,12 +107,18 @@ std::optional<std::string> find(Input&& input) {
 
 }  // namespace
 
-std::optional<std::string> first_duplicate_key(std::istream& in) {
+std::optional<JsonKeyProblem> find_json_key_problem(std::istream& in) {
     return find(in);
 }
 
-std::optional<std::string> first_duplicate_key(const std::string& text) {
+std::optional<JsonKeyProblem> find_json_key_problem(const std::string& text) {
     return find(text);
+}
+
+std::string printable_key(const std::string& key) {
+    std::string out;
+    for (char ch : key.substr(0, 80)) out += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
+    return key.size() > 80 ? out + "..." : out;
 }
 
 }  // namespace gasm

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
-// JSON allows a key twice in one object, and readers differ in which value they keep
-// (nlohmann::json keeps the last, others the first or refuse). gasm refuses such input instead
-// of guessing: a scene with "features" twice is a mistake of whoever wrote it.
+// Two things about a JSON text that nlohmann::json's parse lets through and gasm refuses:
+// a key written twice in one object (readers differ in which value they keep; nlohmann::json
+// keeps the last), and nesting far deeper than any input format needs (each level costs memory
+// in the parse; 5 million nested arrays took 900 MB). Both are mistakes of whoever wrote the
+// file, so the input is refused rather than guessed at.
 #pragma once
 
 #include <istream>
@@ -10,11 +12,21 @@
 
 namespace gasm {
 
-// The place of the first key that appears twice in one object of the JSON text, written as a
-// field path: `scenes[0].entities[2].name` (a top-level key is just its name). nullopt when
-// every object's keys are distinct, and also when the text is not valid JSON: the caller's
-// own parse reports that with its position. The stream is read to its end.
-std::optional<std::string> first_duplicate_key(std::istream& in);
-std::optional<std::string> first_duplicate_key(const std::string& text);
+// Deeper than this is refused: the scene format nests 5 levels (scenes, entities or relations).
+inline constexpr int kMaxJsonDepth = 64;
+
+struct JsonKeyProblem {
+    std::string path;  // `scenes[0].entities[2].name`; a top-level key is just its name
+    std::string what;  // "the key appears twice in one object", or the depth refusal
+};
+
+// The first such problem in the JSON text, or nullopt; also nullopt when the text is not valid
+// JSON, which the caller's own parse reports with its position. Reads the stream to the end.
+std::optional<JsonKeyProblem> find_json_key_problem(std::istream& in);
+std::optional<JsonKeyProblem> find_json_key_problem(const std::string& text);
+
+// A key as it may appear in a message: printable ASCII (other bytes, NUL included, as '?'),
+// cut at 80 characters.
+std::string printable_key(const std::string& key);
 
 }  // namespace gasm

@@ -67,12 +67,19 @@ struct Reader {
 
     // Refuses a member of `group` that is not in `known`: a misspelt dataset (features for
     // featurs, say) would otherwise be ignored and the scenes run without it. A group that is
-    // not there, or not a group, is for the caller's other checks.
+    // not there is for the caller's other checks; something else in its place (a dataset, a
+    // link to nothing) is refused, or its tables would be skipped without a word.
     void refuse_unknown_members(const std::string& group,
                                 std::initializer_list<const char*> known) const {
         if (H5Lexists(file, group.c_str(), H5P_DEFAULT) <= 0) return;
+        (void)has(group);  // refuses a link into another file
+        H5O_info_t object{};
+        if (H5Oexists_by_name(file, group.c_str(), H5P_DEFAULT) <= 0 ||
+            H5Oget_info_by_name2(file, group.c_str(), &object, H5O_INFO_BASIC, H5P_DEFAULT) < 0 ||
+            object.type != H5O_TYPE_GROUP)
+            refuse(group, "expected a group (of " + list_of(known) + ")");
         h5::Id g(H5Gopen2(file, group.c_str(), H5P_DEFAULT));
-        if (!g.valid()) return;
+        if (!g.valid()) refuse(group, "cannot open the group");
         H5G_info_t info{};
         if (H5Gget_info(g.get(), &info) < 0) refuse(group, "cannot list its members");
         for (hsize_t i = 0; i < info.nlinks; ++i) {
@@ -86,14 +93,17 @@ struct Reader {
                 ok = false;
                 for (const char* k : known) ok = ok || member == k;
             }
-            if (!ok) {
-                std::string list;
-                for (const char* k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+            if (!ok)
                 refuse(group + "/" + printable(member),
                        "is not part of the scene format (a misspelling?); " + group +
-                           " holds only " + list);
-            }
+                           " holds only " + list_of(known));
         }
+    }
+
+    static std::string list_of(std::initializer_list<const char*> names) {
+        std::string list;
+        for (const char* k : names) list += (list.empty() ? "" : ", ") + std::string(k);
+        return list;
     }
 
     h5::Id open(const std::string& name) const {
@@ -229,12 +239,13 @@ void check_magnitude(const Reader& r, const std::vector<float>& v, int64_t width
                      const std::vector<int64_t>& row_offsets, int64_t first,
                      const std::string& name) {
     for (size_t i = 0; i < v.size(); ++i) {
-        if (!(std::fabs(v[i]) > kMaxInputMagnitude) || !std::isfinite(v[i])) continue;
+        if (!(std::fabs(v[i]) > kMaxInputMagnitudeF) || !std::isfinite(v[i])) continue;
         const auto row = static_cast<int64_t>(i) / width;
         const auto s =
             std::upper_bound(row_offsets.begin(), row_offsets.end(), row) - row_offsets.begin() - 1;
         r.refuse_scene(first + s, name,
-                       "value at row " + std::to_string(row - row_offsets[s]) +
+                       "value at row " + std::to_string(row - row_offsets[s]) + ", column " +
+                           std::to_string(static_cast<int64_t>(i) % width) +
                            " is larger than the input limit of 1e30");
     }
 }
@@ -287,7 +298,8 @@ struct Table {
                 if (!std::isfinite(v[i]))
                     r.refuse(name, "non-finite value at row " + std::to_string(at));
                 if (std::fabs(v[i]) > kMaxInputMagnitude)
-                    r.refuse(name, "value at row " + std::to_string(at) +
+                    r.refuse(name, "value at row " + std::to_string(at) + ", column " +
+                                       std::to_string(i % cols) +
                                        " is larger than the input limit of 1e30");
             }
         }

@@ -68,7 +68,8 @@ void known_keys_only(const json& obj, std::initializer_list<const char*> keys,
             list += (list.empty() ? "" : ", ") + std::string(k);
         }
         if (!known)
-            refuse(where, prefix + it.key(), "unknown field (this object has: " + list + ")");
+            refuse(where, prefix + printable_key(it.key()),
+                   "unknown field (this object has: " + list + ")");
     }
 }
 
@@ -157,7 +158,7 @@ void read_constraints(const json& j, const std::string& where, Scene& s) {
     if (!c.is_object()) refuse(where, "constraints", "expected an object");
     for (auto it = c.begin(); it != c.end(); ++it)
         if (it.key() != "distance" && it.key() != "collision" && it.key() != "angle")
-            refuse(where, "constraints." + it.key(), "unknown constraint kind");
+            refuse(where, "constraints." + printable_key(it.key()), "unknown constraint kind");
     if (c.contains("distance")) {
         const json& d = array_field(c, "distance", where, "constraints.distance");
         for (size_t k = 0; k < d.size(); ++k) {
@@ -208,10 +209,8 @@ SceneBatch read_scenes_json(const std::string& path, int64_t feature_dim,
                          " bytes; use the HDF5 batch format for large jobs");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError(path + ": cannot open the input file");
-    if (const auto dup = first_duplicate_key(in))
-        throw InputError(path + ", field '" + *dup +
-                         "': the key appears twice in one object (which value counts would be a "
-                         "guess)");
+    if (const auto problem = find_json_key_problem(in))
+        throw InputError(path + ", field '" + problem->path + "': " + problem->what);
     in.clear();
     in.seekg(0);
     json doc;

@@ -102,7 +102,16 @@ const std::vector<JsonCase> kJsonCases = {
     {"scene_not_object", raw("{\"scenes\": [3]}"), {"scene 0", "expected a scene object"}},
     {"deep_nesting",
      [] { return std::string(100000, '[') + std::string(100000, ']'); },
-     {"field 'scenes'"}},
+     {"nested deeper than 64 levels"}},
+    {"deep_nesting_inside_a_scene",
+     [] {
+         return "{\"scenes\": [{\"entities\": " + std::string(70, '[') + std::string(70, ']') +
+                "}]}";
+     },
+     {"field 'scenes[0].entities[0][0]", "nested deeper than 64 levels"}},
+    {"unknown_key_with_a_nul",
+     raw("{\"scenes\": [], \"a\\u0000b\": 1}"),
+     {"field 'a?b': unknown field (this object has: scenes)"}},
     {"misspelt_scene_key",
      spoil([](json& s) { s["relation"] = json::array(); }),
      {"scene 0, field 'relation'", "unknown field"}},
@@ -614,6 +623,23 @@ def features_partly_written(d):
         ds[0:2] = v[0:2]
     d["__special"] = {"features": partly}
 @case
+def constraints_not_a_group(d):
+    for k in [k for k in d if k.startswith("constraints/")]:
+        del d[k]
+    d["constraints"] = np.array([[0, 0, 1, 5.0]], "<f8")
+@case
+def constraints_dangling_link(d):
+    for k in [k for k in d if k.startswith("constraints/")]:
+        del d[k]
+    d["__special"] = {"constraints": lambda g, k, v: g.__setitem__(k, h5py.SoftLink("/nowhere"))}
+@case
+def features_above_limit_in_a_column(d): d["features"][4, 7] = 1.5e30
+@case
+def legal_features_at_the_limit(d):
+    d["features"][0, 0] = np.float32(1e30)
+    d["features"][1, 1] = -np.float32(1e30)
+    d["relations"][0, 0] = np.float32(1e30)
+@case
 def legal_good(d): pass
 @case
 def legal_single_scene_single_entity(d):
@@ -678,6 +704,10 @@ const std::vector<H5Case> kH5Cases = {
     {"features_declared_not_stored", {"field '/scenes/features'", "never written"}},
     {"features_small_never_written", {"field '/scenes/features'", "never written"}},
     {"features_partly_written", {"field '/scenes/features'", "only partly written"}},
+    {"constraints_not_a_group", {"field '/scenes/constraints'", "expected a group"}},
+    {"constraints_dangling_link", {"field '/scenes/constraints'", "expected a group"}},
+    {"features_above_limit_in_a_column",
+     {"scene 2, field '/scenes/features'", "row 0, column 7", "limit of 1e30"}},
     {"member_misspelt", {"field '/scenes/relation'", "not part of the scene format", "relations"}},
     {"member_unknown", {"field '/scenes/labels'", "not part of the scene format"}},
     {"constraint_kind_misspelt",
@@ -715,7 +745,7 @@ const std::vector<H5Case> kH5Cases = {
     {"angle_arm_at_vertex", {"scene 0, field 'constraints.angle[0]'", "vertex"}},
     {"features_external_link", {"/scenes/features", "external link"}},
     {"features_external_storage", {"field '/scenes/features'", "other files"}},
-    {"scenes_is_a_dataset", {"/scenes/offsets"}},
+    {"scenes_is_a_dataset", {"field '/scenes'", "expected a group"}},
     {"truncated_half", {}},
     {"truncated_tail", {}},
     {"text", {"not an HDF5 file"}},
@@ -724,6 +754,7 @@ const std::vector<H5Case> kH5Cases = {
 
 const std::vector<const char*> kLegalH5 = {"legal_good", "legal_single_scene_single_entity",
                                            "legal_fixed_length_names", "legal_chunked_compressed",
+                                           "legal_features_at_the_limit",
                                            "legal_other_root_groups"};
 
 class HardeningInputs : public ::testing::Test {

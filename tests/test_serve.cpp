@@ -166,7 +166,7 @@ TEST(Serve, MalformedRequestsGet400) {
     expect_refusal(http(p, "POST", "/process", "[1, 2]"), 400, "JSON object");
     expect_refusal(http(p, "POST", "/process", ""), 400, "");
     expect_refusal(http(p, "POST", "/process", "{\"text\": \"a cup\", \"text\": \"a box\"}"), 400,
-                   "'text' appears twice");
+                   "'text': the key appears twice");
     expect_refusal(post(p, "/process", {{"txt", kSentence}}), 400, "expected");
     expect_refusal(post(p, "/process", {{"text", kSentence}, {"extra", 1}}), 400, "extra");
     expect_refusal(post(p, "/process", {{"text", 42}}), 400, "expected a string");
