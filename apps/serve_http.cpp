@@ -122,13 +122,23 @@ class HttpServer : public httplib::Server {
     }
     // Connections accepted and not yet closed: queued for a worker or being served.
     std::atomic<int64_t> open_connections{0};
+    // Connections that closed without an answer after the stop began, and whether it has.
+    std::atomic<int64_t> unanswered_in_drain{0};
+    std::atomic<bool> stopping{false};
 };
 
+// Set by the response logger on the worker thread that wrote an answer, so the pool can tell a
+// connection that closed without one (a client that sent nothing, or broke off).
+thread_local bool t_answered = false;
+
 // httplib's fixed pool, counting the connections it holds, so the drain after SIGTERM can
-// tell when it is done and give up on clients that never finish their request.
+// tell when it is done and give up on clients that never finish their request, and counting
+// the connections that ended without an answer once the stop has begun.
 class CountingPool : public httplib::TaskQueue {
   public:
-    CountingPool(int workers, std::atomic<int64_t>& open) : pool_(workers), open_(open) {}
+    CountingPool(int workers, std::atomic<int64_t>& open, std::atomic<int64_t>& unanswered,
+                 const std::atomic<bool>& stopping)
+        : pool_(workers), open_(open), unanswered_(unanswered), stopping_(stopping) {}
     void enqueue(std::function<void()> fn) override {
         open_.fetch_add(1);
         pool_.enqueue([this, fn = std::move(fn)] {
@@ -136,7 +146,12 @@ class CountingPool : public httplib::TaskQueue {
                 std::atomic<int64_t>& open;
                 ~Done() { open.fetch_sub(1); }
             } done{open_};
+            t_answered = false;
             fn();
+            if (!t_answered) {
+                spdlog::debug("A connection closed without a request (nothing complete arrived)");
+                if (stopping_.load()) unanswered_.fetch_add(1);
+            }
         });
     }
     void shutdown() override { pool_.shutdown(); }
@@ -144,6 +159,8 @@ class CountingPool : public httplib::TaskQueue {
   private:
     httplib::ThreadPool pool_;
     std::atomic<int64_t>& open_;
+    std::atomic<int64_t>& unanswered_;
+    const std::atomic<bool>& stopping_;
 };
 
 // Watches for SIGINT and SIGTERM (blocked everywhere else, see block_stop_signals) and stops the
@@ -189,6 +206,7 @@ class SignalWatcher {
         spdlog::info("{}: no new connections; answering the ones accepted (up to {:g} s)", name,
                      drain_timeout_);
         drain_started_ = Clock::now();
+        server_.stopping = true;
         requested_ = true;
     }
     // A client that trickles its request head holds its worker for as long as it keeps
@@ -421,6 +439,7 @@ void add_routes(HttpServer& svr, Service& service, const HttpOptions& o) {
         send(res, service.error(500, what));
     });
     svr.set_logger([](const httplib::Request& req, const httplib::Response& res) {
+        t_answered = true;
         spdlog::debug("{} {} -> {} ({} bytes)", req.method, req.path, res.status, res.body.size());
     });
 }
@@ -438,9 +457,13 @@ int answer_expect_continue(const Service& service, const httplib::Request& req,
 void configure(HttpServer& svr, const Service& service, const HttpOptions& o) {
     const int workers = o.workers;
     svr.new_task_queue = [workers, &svr] {
-        return new CountingPool(workers, svr.open_connections);
+        return new CountingPool(workers, svr.open_connections, svr.unanswered_in_drain,
+                                svr.stopping);
     };
     svr.set_read_timeout(o.read_timeout);
+    // How long httplib waits for the first byte of a request before it closes the connection
+    // (without an answer: it has no hook there). The same as for any later read.
+    svr.set_keep_alive_timeout(o.read_timeout);
     svr.set_write_timeout(o.write_timeout);
     // One request per connection. A kept-alive connection pins a worker of the fixed pool while
     // it idles, and after a refusal the unread rest of a body would be read as the next request;
@@ -507,7 +530,13 @@ void serve_http(Service& service, const HttpOptions& options) {
                  url_of(options.host, port), options.workers, model_slots(options.workers));
     if (!watcher.stop_requested() && !svr.listen_after_bind() && !watcher.stop_requested())
         throw RuntimeFailure("the accept loop on " + url_of(options.host, port) + " failed");
-    spdlog::info("Stopped: every request in flight was answered");
+    if (const int64_t n = svr.unanswered_in_drain.load(); n > 0)
+        spdlog::warn("Stopped: {} connection(s) closed while stopping without sending a whole "
+                     "request in time (httplib gives up after {:g} s of silence); every request "
+                     "that arrived was answered",
+                     n, static_cast<double>(options.read_timeout));
+    else
+        spdlog::info("Stopped: every request in flight was answered");
 }
 
 }  // namespace gasm::app

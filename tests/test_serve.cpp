@@ -453,6 +453,27 @@ TEST(Serve, SigtermDuringABurstOfConnectionsResetsNoneThatGotIn) {
     EXPECT_EQ(server.wait_exit(30s), 0) << server.log();
 }
 
+// A client that connects and sends nothing is closed by httplib after the read timeout without
+// an answer (it offers no hook before the first byte); the stop must not claim otherwise.
+TEST(Serve, SigtermCountsSilentClientsInsteadOfClaimingAllWereAnswered) {
+    START_SERVER(server, {"--read-timeout", "1"});
+    std::vector<int> silent;
+    for (int i = 0; i < 3; ++i) {
+        const int fd = connect_loopback(server.port());
+        ASSERT_GE(fd, 0);
+        silent.push_back(fd);
+    }
+    std::this_thread::sleep_for(200ms);
+    ::kill(server.pid(), SIGTERM);
+    EXPECT_EQ(server.wait_exit(20s), 0) << server.log();
+    for (int fd : silent) ::close(fd);
+    EXPECT_NE(server.log().find("Stopped: 3 connection(s) closed while stopping without sending"),
+              std::string::npos)
+        << server.log();
+    EXPECT_EQ(server.log().find("every request in flight was answered"), std::string::npos)
+        << server.log();
+}
+
 TEST(Serve, SigtermGivesUpOnAClientThatNeverFinishesAfterTheDrainTime) {
     START_SERVER(server, {"--drain-timeout", "1", "--body-timeout", "60", "--read-timeout", "60"});
     Trickler slow(server.port(), 500ms);  // a body byte every 0.5 s: about 30 s in all
