@@ -54,7 +54,7 @@ void allow_only(const json& request, std::initializer_list<const char*> keys) {
     for (auto it = request.begin(); it != request.end(); ++it) {
         bool known = false;
         for (const char* k : keys) known = known || it.key() == k;
-        if (!known) throw Refusal{400, "unknown field '" + printable_key(it.key()) + "'"};
+        if (!known) throw Refusal{400, "unknown field '" + shown_in_message(it.key()) + "'"};
     }
 }
 

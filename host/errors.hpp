@@ -44,4 +44,13 @@ class RuntimeFailure : public Error {
     explicit RuntimeFailure(const std::string& what) : Error(ExitCode::runtime, what) {}
 };
 
+// A value taken from a file (a name, a key, an attribute) as it may appear in a message:
+// printable ASCII with every other byte, NUL included, shown as '?', cut at 80 characters, so
+// that a crafted file can neither cut a message short nor send escapes to a terminal.
+inline std::string shown_in_message(const std::string& value) {
+    std::string out;
+    for (char ch : value.substr(0, 80)) out += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
+    return value.size() > 80 ? out + "..." : out;
+}
+
 }  // namespace gasm

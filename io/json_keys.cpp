@@ -10,6 +10,8 @@
 #include <unordered_set>
 #include <vector>
 
+#include "host/errors.hpp"
+
 namespace gasm {
 
 namespace {
@@ -83,7 +85,7 @@ class KeyChecker : public nlohmann::json_sax<json> {
         std::string p;
         for (const Frame& f : frames_) {
             if (f.object) {
-                p += (p.empty() ? "" : ".") + printable_key(f.key);
+                p += (p.empty() ? "" : ".") + shown_in_message(f.key);
             } else {
                 p += "[" + std::to_string(f.index) + "]";
             }
@@ -113,12 +115,6 @@ std::optional<JsonKeyProblem> find_json_key_problem(std::istream& in) {
 
 std::optional<JsonKeyProblem> find_json_key_problem(const std::string& text) {
     return find(text);
-}
-
-std::string printable_key(const std::string& key) {
-    std::string out;
-    for (char ch : key.substr(0, 80)) out += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
-    return key.size() > 80 ? out + "..." : out;
 }
 
 }  // namespace gasm

@@ -25,8 +25,4 @@ struct JsonKeyProblem {
 std::optional<JsonKeyProblem> find_json_key_problem(std::istream& in);
 std::optional<JsonKeyProblem> find_json_key_problem(const std::string& text);
 
-// A key as it may appear in a message: printable ASCII (other bytes, NUL included, as '?'),
-// cut at 80 characters.
-std::string printable_key(const std::string& key);
-
 }  // namespace gasm

@@ -35,13 +35,6 @@ namespace {
 // Rows of a constraint table, or names, checked per read while the file is opened.
 constexpr hsize_t kTableSlab = 65536;
 
-// A name from the file as it may appear in a message: printable ASCII, at most 80 characters.
-std::string printable(const std::string& v) {
-    std::string out;
-    for (char ch : v.substr(0, 80)) out += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
-    return v.size() > 80 ? out + "..." : out;
-}
-
 struct Reader {
     std::string path;
     hid_t file;
@@ -94,7 +87,7 @@ struct Reader {
                 for (const char* k : known) ok = ok || member == k;
             }
             if (!ok)
-                refuse(group + "/" + printable(member),
+                refuse(group + "/" + shown_in_message(member),
                        "is not part of the scene format (a misspelling?); " + group +
                            " holds only " + list_of(known));
         }

@@ -68,7 +68,7 @@ void known_keys_only(const json& obj, std::initializer_list<const char*> keys,
             list += (list.empty() ? "" : ", ") + std::string(k);
         }
         if (!known)
-            refuse(where, prefix + printable_key(it.key()),
+            refuse(where, prefix + shown_in_message(it.key()),
                    "unknown field (this object has: " + list + ")");
     }
 }
@@ -158,7 +158,7 @@ void read_constraints(const json& j, const std::string& where, Scene& s) {
     if (!c.is_object()) refuse(where, "constraints", "expected an object");
     for (auto it = c.begin(); it != c.end(); ++it)
         if (it.key() != "distance" && it.key() != "collision" && it.key() != "angle")
-            refuse(where, "constraints." + printable_key(it.key()), "unknown constraint kind");
+            refuse(where, "constraints." + shown_in_message(it.key()), "unknown constraint kind");
     if (c.contains("distance")) {
         const json& d = array_field(c, "distance", where, "constraints.distance");
         for (size_t k = 0; k < d.size(); ++k) {

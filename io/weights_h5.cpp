@@ -37,13 +37,6 @@ std::string dataset_path(const std::string& key) {
                        " (regenerate with --force-regen, or check --weights)");
 }
 
-// A value from the file as it may appear in a message: printable ASCII, at most 80 characters.
-std::string shown(const std::string& v) {
-    std::string out;
-    for (char ch : v.substr(0, 80)) out += (ch >= 0x20 && ch < 0x7f) ? ch : '?';
-    return v.size() > 80 ? out + "..." : out;
-}
-
 // A first look at the bytes, so that an empty file, a git-LFS pointer or text gets a message
 // that says what it is instead of HDF5's generic refusal.
 // Returns the file's size.
@@ -103,7 +96,7 @@ void collect_objects(hid_t loc, const std::string& prefix, std::map<std::string,
             li.kind = linfo.type == H5L_TYPE_SOFT       ? h5::LinkKind::soft
                       : linfo.type == H5L_TYPE_EXTERNAL ? h5::LinkKind::external
                                                         : h5::LinkKind::other;
-            li.target = shown(h5::link_target(loc, name, li.kind));
+            li.target = shown_in_message(h5::link_target(loc, name, li.kind));
             out[full] = {FileObject::link, h5::describe_link(li)};
             continue;
         }
@@ -274,7 +267,7 @@ std::string creation_time_utc() {
         const long long v = digits ? std::stoll(*epoch) : -1;
         if (!digits || v > kLatest)
             throw UsageError("SOURCE_DATE_EPOCH must be whole seconds since 1970 (0 to " +
-                             std::to_string(kLatest) + "), got '" + shown(*epoch) + "'");
+                             std::to_string(kLatest) + "), got '" + shown_in_message(*epoch) + "'");
         t = static_cast<std::time_t>(v);
     }
     std::tm tm{};
@@ -360,7 +353,7 @@ Weights read_weights_file(const std::string& path, WeightsCheck check) {
     auto format = h5::read_string_attr(root, "format");
     if (!format) fail(path, "root attribute 'format' is missing (not a gasm weight file)");
     if (*format != kFormatName)
-        fail(path, "format is '" + shown(*format) + "', expected '" + kFormatName + "'");
+        fail(path, "format is '" + shown_in_message(*format) + "', expected '" + kFormatName + "'");
     int64_t version = config_attr(root, path, "format_version");
     if (version > kFormatVersion)
         fail(path, "format_version " + std::to_string(version) +
@@ -414,7 +407,7 @@ Weights read_weights_file(const std::string& path, WeightsCheck check) {
             read_filtered(datasets[i].get(), path, w.specs[i], w.tensors[i]);
         actual = content_sha256(w);
         if (*digest != actual)
-            fail(path, "content_sha256 mismatch: the file says " + shown(*digest) +
+            fail(path, "content_sha256 mismatch: the file says " + shown_in_message(*digest) +
                            ", its data hash to " + actual);
     }
     for (size_t i = 0; i < w.specs.size(); ++i) check_finite(path, w.specs[i], w.tensors[i]);
