@@ -19,7 +19,14 @@ build=${GASM_SANITIZE_DIR:-build-sanitize}
 # would fail every mpirun test for a library's reason (those tests run in scripts/test.sh).
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGASM_SANITIZE=ON \
   -DGASM_CUDA=OFF -DGASM_MPI=OFF >/dev/null
-cmake --build "$build" -j "$(nproc)" | grep -v -E '^\[[0-9]+/[0-9]+\] ' || true
+set +e
+cmake --build "$build" -j "$(nproc)" | grep -v -E '^\[[0-9]+/[0-9]+\] '
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+  echo "sanitize: the build in $build failed (exit $status); the compiler's messages are above" >&2
+  exit 1
+fi
 test -x "$build/gasm_gpu"
 
 # halt_on_error: UBSan stops at the first report instead of printing and going on. HDF5 1.10

@@ -23,5 +23,13 @@ if [ ! -f "$build_dir/build.ninja" ] || [ -n "${GASM_CMAKE_ARGS:-}" ]; then
   # shellcheck disable=SC2086
   cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release ${GASM_CMAKE_ARGS:-} >/dev/null
 fi
-cmake --build "$build_dir" -j "$(nproc)" | grep -v -E '^\[[0-9]+/[0-9]+\] |^ninja: no work to do' >&2 || true
+# The progress lines are dropped; a failed build fails the script, whatever was built before.
+set +e
+cmake --build "$build_dir" -j "$(nproc)" | grep -v -E '^\[[0-9]+/[0-9]+\] |^ninja: no work to do' >&2
+status=${PIPESTATUS[0]}
+set -e
+if [ "$status" -ne 0 ]; then
+  echo "setup: the build in $build_dir failed (exit $status); the compiler's messages are above" >&2
+  exit 1
+fi
 test -x "$build_dir/gasm_gpu"
