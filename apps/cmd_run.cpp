@@ -26,6 +26,7 @@ namespace {
 struct RunArgs {
     CommonOptions common;
     std::string input, output, text_file;
+    bool output_given = false;        // --output was given, even empty
     std::optional<std::string> text;  // given, even empty, means: this sentence
     std::string format = "json";
     int max_entities = 15;
@@ -57,6 +58,8 @@ void check_args(const RunArgs& a) {
     if (sources > 1) throw UsageError("give only one of --input, --text and --text-file");
     if (!a.input.empty() && !is_h5(a.input) && !ends_with(a.input, ".json"))
         throw UsageError("--input must name a .json or .h5 file, got " + a.input);
+    if (a.output_given && a.output.empty())
+        throw UsageError("--output is empty; name a .json or .h5 file, or leave it out for stdout");
     if (!a.output.empty() && !is_h5(a.output) && !ends_with(a.output, ".json"))
         throw UsageError("--output must name a .json or .h5 file, got " + a.output);
     if (!a.output.empty() && a.format == "table")
@@ -70,6 +73,14 @@ void check_args(const RunArgs& a) {
         for (const std::string& in : {a.input, a.text_file})
             if (!in.empty() && same_file(a.output, in))
                 throw UsageError("--output " + a.output + " is the input file; choose another");
+        // The results replace a file by renaming over it, which would also replace a folder's
+        // link, a FIFO or a device node such as /dev/null: only a file is ever replaced.
+        std::error_code ec;
+        const auto status = std::filesystem::status(a.output, ec);
+        if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+            throw UsageError("--output " + a.output +
+                             " exists and is not a regular file; name a file (or leave "
+                             "--output out for stdout)");
     }
     std::error_code ec;
     if (!a.text_file.empty() && !std::filesystem::is_regular_file(a.text_file, ec))
@@ -186,10 +197,14 @@ void add_run(CLI::App& app) {
     cmd->add_option("--text-file", args->text_file, "A text file, one scene per non-empty line");
     cmd->add_option("--max-entities", args->max_entities, "Entities per sentence (default 15)")
         ->check(CLI::Range(1, 1000));
-    cmd->add_option("--output", args->output, "Result file (.json or .h5; default JSON on stdout)");
+    CLI::Option* output = cmd->add_option("--output", args->output,
+                                          "Result file (.json or .h5; default JSON on stdout)");
     cmd->add_option("--format", args->format, "json or table")
         ->check(CLI::IsMember({"json", "table"}));
-    cmd->callback([args] { run(*args); });
+    cmd->callback([args, output] {
+        args->output_given = output->count() > 0;
+        run(*args);
+    });
 }
 
 }  // namespace gasm::app

@@ -14,12 +14,31 @@
 
 namespace gasm {
 
-std::string temp_path_beside(const std::string& path) {
+std::string create_temp_beside(const std::string& path) {
     static std::atomic<int> counter{0};
-    std::filesystem::path p(path);
-    std::string folder = p.has_parent_path() ? p.parent_path().string() : ".";
-    return folder + "/." + p.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
-           std::to_string(counter++);
+    const std::filesystem::path p(path);
+    const std::string folder = p.has_parent_path() ? p.parent_path().string() : ".";
+    const std::string stem =
+        folder + "/." + p.filename().string() + ".tmp-" + std::to_string(::getpid()) + "-";
+    // O_EXCL: a name that exists in any form, a link included, is refused rather than opened.
+    for (int attempt = 0; attempt < 1000; ++attempt) {
+        std::string tmp = stem + std::to_string(counter++);
+        const int fd =
+            ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
+        if (fd >= 0) {
+            ::close(fd);
+            return tmp;
+        }
+        if (errno != EEXIST)
+            throw RuntimeFailure("cannot create a temporary file beside " + path + ": " +
+                                 std::strerror(errno));
+    }
+    throw RuntimeFailure("cannot create a temporary file beside " + path +
+                         ": 1000 names in a row are taken (" + stem + "N)");
+}
+
+int open_temp_for_writing(const std::string& tmp) {
+    return ::open(tmp.c_str(), O_WRONLY | O_TRUNC | O_NOFOLLOW | O_CLOEXEC);
 }
 
 void commit_temp(const std::string& tmp, const std::string& path) {

@@ -7,9 +7,16 @@
 
 namespace gasm {
 
-// A fresh temporary name beside `path`, in the same folder (so the rename stays on one file
-// system).
-std::string temp_path_beside(const std::string& path);
+// Creates a new, empty temporary file beside `path`, in the same folder (so the rename stays on
+// one file system), and returns its name. The file is created exclusively and never through a
+// link: a name that is already taken (a leftover, another process's file, a link planted there)
+// is skipped, never opened, truncated or later removed. Throws RuntimeFailure naming `path`
+// when no file can be created there.
+std::string create_temp_beside(const std::string& path);
+
+// Opens the temporary file made by create_temp_beside for writing, truncated, without following
+// a link put in its place meanwhile. Returns the descriptor, or -1 with errno set.
+int open_temp_for_writing(const std::string& tmp);
 
 // Syncs the finished temporary file and renames it over `path`. A file that may not be on disk
 // whole (fsync failed: a full disk on NFS, a quota) never replaces anything: the temporary file

@@ -82,7 +82,8 @@ H5FD_t* open_file(const char* name, unsigned flags, hid_t fapl, haddr_t maxaddr)
     if (flags & H5F_ACC_TRUNC) oflags |= O_TRUNC;
     if (flags & H5F_ACC_CREAT) oflags |= O_CREAT;
     if (flags & H5F_ACC_EXCL) oflags |= O_EXCL;
-    const int fd = ::open(name, oflags | O_CLOEXEC, 0666);
+    // Never through a link: the name is a temporary file gasm created (create_temp_beside).
+    const int fd = ::open(name, oflags | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd < 0) {
         info->status->open_error = std::strerror(errno);
         return nullptr;

@@ -13,6 +13,8 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "io/atomic_file.hpp"
+
 namespace gasm::h5 {
 
 void Id::reset() {
@@ -227,7 +229,7 @@ std::string write_image(hid_t file, const std::string& path) {
         return "HDF5 cannot give the file image";
     if (!image_opens(image) && !(repair_superblock(image) && image_opens(image)))
         return "HDF5 gave a file image it cannot open again";
-    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+    const int fd = open_temp_for_writing(path);
     if (fd < 0) return std::string("cannot create the file: ") + std::strerror(errno);
     size_t done = 0;
     std::string why;

@@ -68,9 +68,10 @@ Id open_read(const std::string& path);
 // ordinary write error there, instead of an HDF5 file that cannot be closed (HDF5 1.10 then
 // crashes when the process exits).
 Id create_in_memory(const std::string& name);
-// Writes the image of the open in-memory `file` to `path` (created or truncated), then fsyncs
-// and closes it. Returns "" on success, else the reason (the partial file is left to the
-// caller, who owns the name).
+// Writes the image of the open in-memory `file` to `path`, a temporary file made by
+// create_temp_beside (io/atomic_file.hpp; truncated, never followed if a link took its place),
+// then fsyncs and closes it. Returns "" on success, else the reason (the partial file is left to
+// the caller, who owns the name).
 std::string write_image(hid_t file, const std::string& path);
 
 // A new file on disk with the settings of create_in_memory, written through gasm's own file

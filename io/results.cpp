@@ -106,9 +106,15 @@ std::string results_to_table(const SceneBatch& batch, const BatchResult& r) {
 }
 
 void write_text_atomic(const std::string& path, const std::string& text) {
-    const std::string tmp = temp_path_beside(path);
-    FILE* f = std::fopen(tmp.c_str(), "wb");
-    if (!f) throw RuntimeFailure("cannot write " + path + ": " + std::strerror(errno));
+    const std::string tmp = create_temp_beside(path);
+    const int fd = open_temp_for_writing(tmp);
+    FILE* f = fd < 0 ? nullptr : ::fdopen(fd, "wb");
+    if (!f) {
+        const std::string why = std::strerror(errno);
+        if (fd >= 0) ::close(fd);
+        ::unlink(tmp.c_str());
+        throw RuntimeFailure("cannot write " + path + ": " + why);
+    }
     bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
     ok = (std::fclose(f) == 0) && ok;
     if (!ok) {

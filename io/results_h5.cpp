@@ -148,7 +148,7 @@ haddr_t data_address(hid_t file, const char* name) {
 
 void write_results_h5(const std::string& path, const SceneBatch& batch, const BatchResult& r,
                       const RunFacts& facts) {
-    const std::string tmp = temp_path_beside(path);
+    const std::string tmp = create_temp_beside(path);
     try {
         // Built in memory and written in one go: a full disk is a plain write error.
         h5::Id file = h5::create_in_memory(tmp);
@@ -171,7 +171,7 @@ ResultsH5Writer::ResultsH5Writer(const std::string& path, std::vector<int64_t> o
                                  int64_t output_dim, int64_t max_iterations, const RunFacts& facts,
                                  const Strings& names, const Strings& types)
     : path_(path),
-      tmp_(temp_path_beside(path)),
+      tmp_(create_temp_beside(path)),
       offsets_(std::move(offsets)),
       D_(output_dim),
       K_(max_iterations) {
@@ -186,7 +186,7 @@ ResultsH5Writer::ResultsH5Writer(const std::string& path, std::vector<int64_t> o
         converged_at_ = data_address(f, "/converged");
         curvature_at_ = data_address(f, "/curvature");
         if (std::string why = file->close(); !why.empty()) throw std::runtime_error(why);
-        fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CLOEXEC);
+        fd_ = ::open(tmp_.c_str(), O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
         if (fd_ < 0) throw std::runtime_error(std::strerror(errno));
     } catch (const Error&) {
         file.reset();

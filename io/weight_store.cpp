@@ -37,6 +37,7 @@
 #include "host/env.hpp"
 #include "host/errors.hpp"
 #include "host/generate.hpp"
+#include "io/atomic_file.hpp"
 #include "io/weights_h5.hpp"
 
 namespace gasm {
@@ -167,14 +168,16 @@ uint64_t WeightsRequest::seed_or_default() const {
 }
 
 std::string resolve_weights_path(const std::optional<std::string>& flag) {
-    if (flag) {
-        if (flag->empty()) throw UsageError("--weights must not be empty");
-        return *flag;
-    }
-    if (auto v = env::get("GASM_WEIGHTS")) {
-        if (v->empty()) throw UsageError("GASM_WEIGHTS is set but empty");
-        return *v;
-    }
+    // A name ending in '/' can only be a folder: never taken for a weight file to create.
+    auto checked = [](const std::string& path, const char* where) {
+        if (path.empty()) throw UsageError(std::string(where) + " must not be empty");
+        if (path.back() == '/')
+            throw UsageError(std::string(where) + " names a folder ('" + shown_in_message(path) +
+                             "'); give the weight file's name");
+        return path;
+    };
+    if (flag) return checked(*flag, "--weights");
+    if (auto v = env::get("GASM_WEIGHTS")) return checked(*v, "GASM_WEIGHTS");
     return "gasm_weights.h5";
 }
 
@@ -213,8 +216,10 @@ std::optional<double> lock_timeout_seconds() {
                        std::count(v->begin(), v->end(), '.') <= 1 && *v != ".";
     const double seconds = plain ? std::strtod(v->c_str(), nullptr) : -1.0;
     if (!plain || seconds > 1e6)
-        throw UsageError("GASM_LOCK_TIMEOUT must be seconds from 0 to 1000000 (0: wait as long "
-                         "as it takes), got '" + v->substr(0, 40) + "'");
+        throw UsageError(
+            "GASM_LOCK_TIMEOUT must be seconds from 0 to 1000000 (0: wait as long "
+            "as it takes), got '" +
+            v->substr(0, 40) + "'");
     if (seconds == 0) return std::nullopt;
     return seconds;
 }
@@ -224,6 +229,10 @@ std::optional<double> lock_timeout_seconds() {
 WeightsLock::WeightsLock(const std::string& weights_path, Mode mode)
     : lock_path_(weights_path + ".lock") {
     const std::optional<double> timeout = lock_timeout_seconds();
+    // Something at the path that is not a file (a folder, a FIFO, a device such as /dev/null)
+    // is never read or replaced, so it needs no lock, and no PATH.lock is left beside it.
+    struct stat st {};
+    if (::stat(weights_path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) return;
     fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     // flock needs no write access: an existing lock file in a read-only place still serves.
     if (fd_ < 0) fd_ = ::open(lock_path_.c_str(), O_RDONLY | O_CLOEXEC);
@@ -257,10 +266,11 @@ WeightsLock::WeightsLock(const std::string& weights_path, Mode mode)
                          lock_path_);
             told = true;
         } else if (now >= next_report) {
-            spdlog::warn("Still waiting for {} after {:.0f} s: the process holding it may be "
-                         "stopped or stuck on its file system{}",
-                         lock_path_, waited,
-                         timeout ? "" : " (GASM_LOCK_TIMEOUT=SECONDS gives up after that long)");
+            spdlog::warn(
+                "Still waiting for {} after {:.0f} s: the process holding it may be "
+                "stopped or stuck on its file system{}",
+                lock_path_, waited,
+                timeout ? "" : " (GASM_LOCK_TIMEOUT=SECONDS gives up after that long)");
             next_report = now + std::chrono::seconds(30);
         }
         if (timeout && waited >= *timeout) {
@@ -320,7 +330,6 @@ void clean_stale_temporaries(const std::string& path) {
 }
 
 std::string save_weights_atomic(const Weights& w, const std::string& requested) {
-    static std::atomic<int> counter{0};
     // A link is followed: the file it names is replaced and the link stays a link. A link to
     // nothing is refused, as a load refuses it (an unmounted project folder, say).
     std::string path = requested;
@@ -335,13 +344,17 @@ std::string save_weights_atomic(const Weights& w, const std::string& requested) 
         path = target.string();
     }
     const std::string folder = folder_of(path);
-    const std::string tmp = folder + "/." + fs::path(path).filename().string() + ".tmp-" +
-                            std::to_string(::getpid()) + "-" + std::to_string(counter++);
     // rename() would replace whatever is there: only a regular file is ever replaced.
     struct stat st {};
     if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
         return S_ISDIR(st.st_mode) ? "the path is a directory"
                                    : "the path exists and is not a regular file";
+    std::string tmp;
+    try {
+        tmp = create_temp_beside(path);
+    } catch (const std::exception& e) {
+        return e.what();
+    }
     try {
         write_weights_file(w, tmp);
     } catch (const UsageError&) {

@@ -89,6 +89,14 @@ TEST(HardeningEnv, EmptyWeightsPathIsAUsageErrorAndTheFlagWins) {
     }
     auto flag = run_gasm({"run", "--weights", ""});
     EXPECT_EQ(flag.exit_code, 2) << flag.err;
+    // A path ending in '/' names a folder: refused, never taken for an absent file to create.
+    const std::string slash = dir.file("w.h5/");
+    for (const auto& r : {run_gasm(with({"run", "--weights", slash}, kSmall)),
+                          run_gasm(with({"run"}, kSmall), {"GASM_WEIGHTS=" + slash})}) {
+        EXPECT_EQ(r.exit_code, 2) << r.err;
+        EXPECT_NE(r.err.find("names a folder"), std::string::npos) << r.err;
+    }
+    EXPECT_FALSE(fs::exists(dir.file("w.h5")));
     // A set variable is used; the flag wins over it.
     const std::string a = dir.file("a.h5"), b = dir.file("b.h5");
     ASSERT_EQ(run_gasm(with({"weights", "generate"}, kSmall), {"GASM_WEIGHTS=" + a}).exit_code, 0);
@@ -173,8 +181,8 @@ TEST(HardeningEnv, LockTimeoutIsStrictAndEndsTheWaitForAHeldLock) {
     const std::string w = dir.file("w.h5");
     ASSERT_EQ(run_gasm(with({"weights", "generate", "--weights", w}, kSmall)).exit_code, 0);
     const std::string digest = sha256_file(w);
-    for (const std::string v : {"abc", "-1", "+1", "1e3", "inf", "nan", " 5", "5s", "1000001",
-                                ".", "1..2", "0x10"}) {
+    for (const std::string v :
+         {"abc", "-1", "+1", "1e3", "inf", "nan", " 5", "5s", "1000001", ".", "1..2", "0x10"}) {
         auto r = run_gasm({"run", "--weights", w}, {"GASM_LOCK_TIMEOUT=" + v});
         EXPECT_EQ(r.exit_code, 2) << "'" << v << "': " << r.err;
         EXPECT_NE(r.err.find("GASM_LOCK_TIMEOUT"), std::string::npos) << r.err;

@@ -491,6 +491,43 @@ TEST(HardeningStore, StaleTemporariesAreRemovedAndLiveOrForeignOnesKept) {
 
 // --- File systems without locks -------------------------------------------------------------
 
+// Names a writer will pick for its temporary file, taken beforehand by links and a hard link
+// (what another user of a shared folder could plant, the PID being easy to guess): the writer
+// must pass over them, never writing through them or removing them. The shell's PID is the
+// writer's, since gasm_gpu is exec'd in its place.
+TEST(HardeningStore, NamesTakenAtTheTemporaryNameAreNeverWrittenThrough) {
+    TempDir dir;
+    const std::string w = dir.file("w.h5");
+    ASSERT_EQ(run_gasm(with({"weights", "generate", "--weights", w}, kSmall)).exit_code, 0);
+    const std::string other = dir.file("other.txt");
+    std::ofstream(other) << "precious\n";
+    const std::string plant =
+        "cd " + quote(dir.path()) +
+        " && for n in 0 1 2 3 4 5 6 7; do "
+        "ln -s other.txt .w.h5.tmp-$$-$n; ln -s w.h5 .out.json.tmp-$$-$n; done; "
+        "ln other.txt .w.h5.tmp-$$-8; ln -s w.h5 .w.h5.tmp-$$-9; exec ";
+    auto regen = run_shell(plant + quote(GASM_EXE) + " run --force-regen --seed 7 --output " +
+                           "out.json --weights w.h5 --text 'the box is on the table' " +
+                           "--feature-dim 48 --hidden-dim 24 --max-iterations 2");
+    ASSERT_EQ(regen.exit_code, 0) << regen.err;
+    EXPECT_EQ(read_file(other), "precious\n") << "written through a planted name";
+    EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(w))) << "w.h5 must stay a file";
+    EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(dir.file("out.json"))));
+    auto verify = run_gasm({"weights", "verify", "--weights", w});
+    EXPECT_EQ(verify.exit_code, 0) << verify.err;
+    auto status = run_gasm({"weights", "status", "--json", "--weights", w});
+    EXPECT_EQ(json::parse(status.out)["seed"], 7) << "the regenerated weights are in w.h5";
+    size_t planted = 0;
+    for (const auto& e : fs::directory_iterator(dir.path()))
+        if (e.path().filename().string().find(".tmp-") != std::string::npos) {
+            ++planted;
+            EXPECT_TRUE(fs::is_symlink(e.symlink_status()) ||
+                        e.path().filename().string().ends_with("-8"))
+                << e.path() << " was not planted by the test";
+        }
+    EXPECT_EQ(planted, 18u) << "the planted names must all stay, and nothing else be left";
+}
+
 TEST(HardeningStore, FileSystemsRefusingFlockStillWork) {
     const std::string shim = flock_shim();
     REQUIRE_SHIM(shim);
@@ -656,6 +693,10 @@ TEST(HardeningStore, ThingsThatAreNotWeightFilesAreNeverReplaced) {
                                 "--weights " + quote(fifo));
     EXPECT_EQ(fifo_regen.exit_code, 0) << fifo_regen.err;
     EXPECT_TRUE(fs::is_fifo(fifo));
+    // Neither is read or replaced, so neither gets a lock file beside it (before, a refused
+    // `--weights /dev/null` left /dev/null.lock).
+    EXPECT_FALSE(fs::exists(folder + ".lock"));
+    EXPECT_FALSE(fs::exists(fifo + ".lock"));
     // A link to nothing (an unmounted project folder, say): an error, the link stays.
     const std::string link = dir.file("link.h5");
     fs::create_symlink(dir.file("missing/w.h5"), link);

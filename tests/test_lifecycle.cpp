@@ -297,6 +297,23 @@ TEST(Lifecycle, OutputNeverOverwritesTheWeightsOrTheInput) {
     auto same = run_gasm({"run", "--weights", w, "--input", in, "--output", in});
     EXPECT_EQ(same.exit_code, 2) << same.err;
     EXPECT_EQ(sha256_file(in), in_before);
+    // Only a file is ever replaced by the results: a FIFO, a folder or a link to a FIFO are
+    // refused (the rename would have put a file in their place), and an empty name is no file.
+    const std::string fifo = dir.file("fifo.json"), folder = dir.file("folder.h5"),
+                      fifo_link = dir.file("fifo_link.json");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+    std::filesystem::create_directory(folder);
+    std::filesystem::create_symlink(fifo, fifo_link);
+    for (const std::string& out : {fifo, folder, fifo_link}) {
+        auto r = run_gasm(with({"run", "--weights", w, "--output", out}, text));
+        EXPECT_EQ(r.exit_code, 2) << out << ": " << r.err;
+        EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
+    }
+    EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+    EXPECT_TRUE(std::filesystem::is_directory(folder));
+    auto empty = run_gasm(with({"run", "--weights", w, "--output", ""}, text));
+    EXPECT_EQ(empty.exit_code, 2) << empty.err;
+    EXPECT_EQ(empty.out, "");
 }
 
 TEST(Lifecycle, LinksAreFollowedAndDanglingOnesRefused) {
