@@ -190,6 +190,37 @@ uint32_t lookup3(const unsigned char* k, size_t length) {
     return c;
 }
 
+}  // namespace
+
+uint32_t fletcher32(const void* data, size_t bytes) {
+    const auto* b = static_cast<const unsigned char*>(data);
+    auto fold = [](uint32_t x) { return (x & 0xffffu) + (x >> 16); };
+    uint32_t low = 0, high = 0;
+    size_t words = bytes / 2;
+    while (words > 0) {
+        // 360 words keep both sums below 2^32 before they are folded.
+        const size_t block = std::min<size_t>(words, 360);
+        for (size_t i = 0; i < block; ++i, b += 2) {
+            low += uint32_t{b[0]} << 8 | uint32_t{b[1]};
+            high += low;
+        }
+        words -= block;
+        low = fold(low);
+        high = fold(high);
+    }
+    if (bytes % 2 != 0) {  // a last odd byte counts as the high half of a word
+        low += uint32_t{*b} << 8;
+        high += low;
+        low = fold(low);
+        high = fold(high);
+    }
+    low = fold(low);
+    high = fold(high);
+    return high << 16 | low;
+}
+
+namespace {
+
 // Whether HDF5 opens this image (from memory, read-only): its superblock and root group.
 bool image_opens(std::vector<char>& image) {
     static std::atomic<int> counter{0};

@@ -5,6 +5,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <condition_variable>
@@ -69,22 +70,45 @@ int64_t config_attr(hid_t root, const std::string& path, const char* name) {
 
 // One entry of the file's tree as collect_objects found it.
 struct FileObject {
-    enum Kind { dataset, other, link, unreadable } kind = other;
-    std::string what;  // for a link: what it is and where it points
+    enum Kind { dataset, other, link, unreadable, alias, too_deep } kind = other;
+    std::string what;  // for a link: what it is and where it points; for an alias: its first name
+};
+
+// The walk of collect_objects: every object it has met (by address), and how many entries.
+struct Walk {
+    std::map<haddr_t, std::string> seen;
+    size_t entries = 0;
 };
 
 // Every object below `loc`, reached through hard links only: a soft or external link is listed
-// as such and never followed, so a crafted file cannot make the loader open another file.
+// as such and never followed, so a crafted file cannot make the loader open another file. An
+// object met a second time (a group linked into itself, a dataset under two names) is listed as
+// an alias and not entered again, so the walk ends on any file, and a tree deeper or wider than
+// a weight file's ever is stops with an entry that is refused.
 void collect_objects(hid_t loc, const std::string& prefix, std::map<std::string, FileObject>& out,
-                     int depth) {
-    if (depth > 16) return;
+                     int depth, Walk& walk) {
+    constexpr int kMaxDepth = 16;          // a weight file's groups are 3 deep
+    constexpr size_t kMaxEntries = 10000;  // a weight file has about 60 datasets and groups
+    if (depth > kMaxDepth) {
+        out[prefix] = {FileObject::too_deep, ""};
+        return;
+    }
     H5G_info_t info{};
-    if (H5Gget_info(loc, &info) < 0) return;
-    for (hsize_t i = 0; i < info.nlinks && i < 100000; ++i) {
+    if (H5Gget_info(loc, &info) < 0) {
+        out[prefix.empty() ? "/" : prefix] = {FileObject::unreadable, ""};
+        return;
+    }
+    for (hsize_t i = 0; i < info.nlinks; ++i) {
+        if (++walk.entries > kMaxEntries) {
+            out[prefix + "/..."] = {FileObject::too_deep, ""};
+            return;
+        }
         char name[1024] = {};
         if (H5Lget_name_by_idx(loc, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name,
-                               H5P_DEFAULT) < 0)
+                               H5P_DEFAULT) < 0) {
+            out[prefix + "/#" + std::to_string(i)] = {FileObject::unreadable, ""};
             continue;
+        }
         const std::string full = prefix + "/" + name;
         H5L_info_t linfo{};
         if (H5Lget_info(loc, name, &linfo, H5P_DEFAULT) < 0) {
@@ -105,9 +129,16 @@ void collect_objects(hid_t loc, const std::string& prefix, std::map<std::string,
             out[full] = {FileObject::unreadable, ""};
             continue;
         }
+        if (auto [at, first] = walk.seen.try_emplace(oinfo.addr, full); !first) {
+            out[full] = {FileObject::alias, at->second.empty() ? "/" : at->second};
+            continue;
+        }
         if (oinfo.type == H5O_TYPE_GROUP) {
             h5::Id g(H5Gopen2(loc, name, H5P_DEFAULT));
-            if (g.valid()) collect_objects(g.get(), full, out, depth + 1);
+            if (g.valid())
+                collect_objects(g.get(), full, out, depth + 1, walk);
+            else
+                out[full] = {FileObject::unreadable, ""};
         } else {
             out[full] = {oinfo.type == H5O_TYPE_DATASET ? FileObject::dataset : FileObject::other,
                          ""};
@@ -170,19 +201,42 @@ h5::Id open_checked(hid_t file, const std::string& path, const ParamSpec& spec,
     if (stored < need)
         fail(path, "dataset " + ds_path + " stores " + std::to_string(stored) + " of its " +
                        std::to_string(need) + " bytes (never written, or damaged)");
+    // Every chunk must be in the file: one never written would read as fill values.
+    if (!spec.shape.empty()) {
+        std::vector<hsize_t> chunk(spec.shape.size(), 0);
+        hsize_t expected = 1, stored_chunks = 0;
+        if (layout != H5D_CHUNKED || H5Pget_chunk(dcpl.get(), static_cast<int>(chunk.size()),
+                                                  chunk.data()) != static_cast<int>(chunk.size()))
+            fail(path, "dataset " + ds_path + " is not stored in chunks");
+        for (size_t i = 0; i < chunk.size(); ++i)
+            expected *= (d[i] + chunk[i] - 1) / std::max<hsize_t>(chunk[i], 1);
+        if (H5Dget_num_chunks(ds.get(), space.get(), &stored_chunks) < 0 ||
+            stored_chunks != expected)
+            fail(path, "dataset " + ds_path + " stores " + std::to_string(stored_chunks) +
+                           " of its " + std::to_string(expected) +
+                           " chunks (never written, or damaged)");
+    }
     return ds;
 }
 
 // The fast path: the one chunk read as stored (its data followed by the 4-byte Fletcher32
-// value), without HDF5's filter pass. The SHA-256 digest over all tensors, checked after, is
-// stronger than the per-chunk checksums; where it fails, read_filtered names the dataset.
-bool read_raw(hid_t ds, const ParamSpec& spec, Tensor& t) {
+// value, kept in `checksum`), without HDF5's filter pass; read_all_raw checks the value.
+bool read_raw(hid_t ds, const ParamSpec& spec, Tensor& t, uint32_t& checksum) {
     const size_t n = static_cast<size_t>(spec.numel());
     t.shape = spec.shape;
     if (spec.shape.empty()) {
         t.data.resize(n);
         return H5Dread(ds, H5T_NATIVE_FLOAT, H5S_ALL, H5S_ALL, H5P_DEFAULT, t.data.data()) >= 0;
     }
+    // Only a dataset stored as one chunk of its own shape, as gasm writes them; other
+    // chunkings take the filtered read.
+    h5::Id dcpl(H5Dget_create_plist(ds));
+    std::vector<hsize_t> chunk(spec.shape.size(), 0);
+    if (H5Pget_chunk(dcpl.get(), static_cast<int>(chunk.size()), chunk.data()) !=
+            static_cast<int>(chunk.size()) ||
+        !std::equal(chunk.begin(), chunk.end(), spec.shape.begin(),
+                    [](hsize_t c, int64_t dim) { return c == static_cast<hsize_t>(dim); }))
+        return false;
     const std::vector<hsize_t> origin(spec.shape.size(), 0);
     hsize_t stored = 0;
     if (H5Dget_chunk_storage_size(ds, origin.data(), &stored) < 0 || stored != n * 4 + 4)
@@ -191,6 +245,10 @@ bool read_raw(hid_t ds, const ParamSpec& spec, Tensor& t) {
     t.data.resize(n + 1);
     uint32_t mask = 0;
     const bool ok = H5Dread_chunk(ds, H5P_DEFAULT, origin.data(), &mask, t.data.data()) >= 0;
+    unsigned char tail[4];
+    std::memcpy(tail, &t.data[n], 4);
+    checksum = uint32_t{tail[0]} | uint32_t{tail[1]} << 8 | uint32_t{tail[2]} << 16 |
+               uint32_t{tail[3]} << 24;  // stored little-endian
     t.data.resize(n);
     return ok && mask == 0;
 }
@@ -204,14 +262,17 @@ void read_filtered(hid_t ds, const std::string& path, const ParamSpec& spec, Ten
                        " cannot be read (checksum mismatch or damaged data)");
 }
 
-// Reads every tensor the fast way while a second thread hashes the ones already read, so the
-// digest costs little more than the reading. Leaves the digest in w.digest; false when a
-// chunk could not be read as stored (the caller then takes the filtered read).
+// Reads every tensor the fast way while a second thread checks each chunk's Fletcher32 value
+// and hashes the tensors already read, so the checks cost little more than the reading. Leaves
+// the digest in w.digest; false when a chunk could not be read as stored or its checksum
+// differs (the caller then takes HDF5's filtered read, which names the dataset).
 bool read_all_raw(const std::vector<h5::Id>& datasets, Weights& w) {
     std::mutex mu;
     std::condition_variable cv;
     size_t ready = 0;
     bool failed = false;
+    bool checksums_ok = true;
+    std::vector<uint32_t> checksums(w.specs.size(), 0);
     DigestStream digest;
     std::thread hasher([&] {
         for (size_t i = 0; i < w.specs.size(); ++i) {
@@ -219,14 +280,20 @@ bool read_all_raw(const std::vector<h5::Id>& datasets, Weights& w) {
             cv.wait(lock, [&] { return ready > i || failed; });
             if (failed) return;
             lock.unlock();
-            digest.add(w.specs[i].key, w.tensors[i].data.data(), w.tensors[i].data.size());
+            const auto& data = w.tensors[i].data;
+            if (!w.specs[i].shape.empty() &&
+                h5::fletcher32(data.data(), data.size() * sizeof(float)) != checksums[i]) {
+                checksums_ok = false;
+                return;
+            }
+            digest.add(w.specs[i].key, data.data(), data.size());
         }
     });
     std::exception_ptr error;
     for (size_t i = 0; i < w.specs.size(); ++i) {
         bool ok = false;
         try {
-            ok = read_raw(datasets[i].get(), w.specs[i], w.tensors[i]);
+            ok = read_raw(datasets[i].get(), w.specs[i], w.tensors[i], checksums[i]);
         } catch (...) {  // out of memory: stop the hasher before the error goes on
             error = std::current_exception();
         }
@@ -242,7 +309,7 @@ bool read_all_raw(const std::vector<h5::Id>& datasets, Weights& w) {
     }
     hasher.join();
     if (error) std::rethrow_exception(error);
-    if (failed) return false;
+    if (failed || !checksums_ok) return false;
     w.digest = digest.hex();
     return true;
 }
@@ -386,12 +453,23 @@ Weights read_weights_file(const std::string& path, WeightsCheck check) {
     w.seed = h5::read_uint_attr(root, "seed");
     w.generator = h5::read_string_attr(root, "generator").value_or("imported");
     std::map<std::string, FileObject> objects;
-    collect_objects(root, "", objects, 0);
+    Walk walk;
+    H5O_info_t root_info{};
+    if (H5Oget_info2(root, &root_info, H5O_INFO_BASIC) < 0)
+        fail(path, "the metadata of the root group cannot be read (damaged file)");
+    walk.seen.emplace(root_info.addr, "");
+    collect_objects(root, "", objects, 0, walk);
     for (const auto& [name, obj] : objects)
         if (obj.kind == FileObject::link)
             fail(path, name + " is " + obj.what + "; a weight file holds every dataset itself");
         else if (obj.kind == FileObject::unreadable)
             fail(path, "the metadata of " + name + " cannot be read (damaged file)");
+        else if (obj.kind == FileObject::alias)
+            fail(path, name + " is a second name for " + obj.what +
+                           "; a weight file links each object once");
+        else if (obj.kind == FileObject::too_deep)
+            fail(path, "the groups below " + name +
+                           " go deeper or hold more objects than a weight file's");
     std::map<std::string, FileObject> extra = objects;
     for (const auto& s : w.specs) extra.erase(dataset_path(s.key));
     if (!extra.empty()) fail(path, "unexpected object " + extra.begin()->first + " in the file");

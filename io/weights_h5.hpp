@@ -13,9 +13,10 @@ namespace gasm {
 inline constexpr const char* kFormatName = "gasm-weights";
 inline constexpr int kFormatVersion = 1;
 
-// Writes `w` to `path` (created or truncated): built in memory, then written and fsynced in one
-// go. Throws std::runtime_error with the step that failed (and UsageError for a bad
-// SOURCE_DATE_EPOCH); the caller owns atomicity (weight_store.cpp writes a temporary file).
+// Writes `w` to `path`, an empty temporary file made by create_temp_beside (io/atomic_file.hpp):
+// built in memory, then written and fsynced in one go. Throws std::runtime_error with the step that
+// failed (and UsageError for a bad SOURCE_DATE_EPOCH); the caller owns atomicity (weight_store.cpp
+// writes a temporary file).
 void write_weights_file(const Weights& w, const std::string& path);
 
 // Reads and checks everything: format, version, configuration attributes, every dataset with

@@ -280,6 +280,51 @@ def external_link_group(a, d):
         del d[k]
     return {"special": {SE3: linked(h5py.ExternalLink(other, "/" + SE3))}, "redigest": False}
 @case
+def root_linked_into_itself(a, d):
+    # Three hard links from the root to itself: a walk without memory of what it has seen
+    # goes 3^16 ways deep (it hung every load).
+    def loops(f, n, arr):
+        for i in range(3):
+            f["loop%d" % i] = f["/"]
+    return {"special": {"loops": loops}}
+@case
+def dataset_under_two_names(a, d):
+    return {"special": {"alias": lambda f, n, arr: f.__setitem__(n, f[Q])}}
+@case
+def groups_twenty_deep(a, d):
+    d["/".join(["deep"] * 20) + "/extra"] = np.zeros(3, "<f4")
+    return {"redigest": False}
+@case
+def chunk_never_written(a, d):
+    # Several chunks, one of them never written: HDF5 reads fill values there, and the digest
+    # is made to match what it reads.
+    d[Q] = d[Q].copy()
+    d[Q][:5, :7] = 0
+    def partly(f, n, arr):
+        ds = f.create_dataset(n, shape=arr.shape, dtype="<f4", chunks=(5, 7), fletcher32=True)
+        rows, cols = arr.shape
+        for r in range(0, rows, 5):
+            for c in range(0, cols, 7):
+                if (r, c) != (0, 0):
+                    ds[r:r + 5, c:c + 7] = arr[r:r + 5, c:c + 7]
+    return {"special": {Q: partly}}
+@case
+def chunk_of_another_shape(a, d):
+    # One chunk the size of the data but transposed, the second chunk it needs never written.
+    rows, cols = d[Q].shape
+    def transposed(f, n, arr):
+        ds = f.create_dataset(n, shape=arr.shape, maxshape=(None, None), dtype="<f4",
+                              chunks=(cols, rows), fletcher32=True)
+        ds[:, :rows] = arr[:, :rows]
+    return {"special": {Q: transposed}, "redigest": False}
+@case
+def fletcher32_wrong_data_right(a, d):
+    # The data as written, its stored checksum replaced: HDF5's own read refuses the chunk.
+    def bad_checksum(f, n, arr):
+        ds = f.create_dataset(n, data=arr, chunks=arr.shape, fletcher32=True)
+        ds.id.write_direct_chunk((0, 0), np.ascontiguousarray(arr, "<f4").tobytes() + b"\0" * 4)
+    return {"special": {Q: bad_checksum}}
+@case
 def nan_value(a, d):
     d[Q] = d[Q].copy()
     d[Q][0, 0] = np.nan
@@ -422,6 +467,12 @@ const std::vector<Expect> kCases = {
     {"external_link", 3, {"/se3_attention/q_proj/weight", "external link"}},
     {"external_link_to_fifo", 3, {"/se3_attention/q_proj/weight", "external link"}},
     {"external_link_group", 3, {"/se3_attention is an external link"}},
+    {"root_linked_into_itself", 3, {"/loop0 is a second name for /"}},
+    {"dataset_under_two_names", 3, {"is a second name for", "/se3_attention/q_proj/weight"}},
+    {"groups_twenty_deep", 3, {"/deep/deep", "go deeper"}},
+    {"chunk_never_written", 3, {"/se3_attention/q_proj/weight", "stores 34 of its 35 chunks"}},
+    {"chunk_of_another_shape", 3, {"/se3_attention/q_proj/weight", "stores 1 of its 2 chunks"}},
+    {"fletcher32_wrong_data_right", 3, {"/se3_attention/q_proj/weight", "checksum mismatch"}},
     {"nan_value", 3, {"/se3_attention/q_proj/weight", "non-finite value at element 0"}},
     {"inf_value", 3, {"/se3_attention/q_proj/bias", "non-finite value at element 1"}},
     {"empty_hdf5", 3, {"'format' is missing"}},
