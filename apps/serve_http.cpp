@@ -281,6 +281,21 @@ struct EarlyRefusal {
     const char* allow = nullptr;  // the Allow header of a 405
 };
 
+// Heads that proxies and servers read in different ways (request smuggling): two Host or two
+// Content-Length lines, or a length beside chunked transfer; and an HTTP/1.1 request without
+// Host, which HTTP/1.1 requires.
+std::optional<EarlyRefusal> refuse_ambiguous_head(const httplib::Request& req) {
+    if (req.get_header_value_count("Host") > 1)
+        return EarlyRefusal{400, "the request has more than one Host header"};
+    if (req.version == "HTTP/1.1" && !req.has_header("Host"))
+        return EarlyRefusal{400, "an HTTP/1.1 request needs a Host header"};
+    if (req.get_header_value_count("Content-Length") > 1)
+        return EarlyRefusal{400, "the request has more than one Content-Length header"};
+    if (req.has_header("Content-Length") && req.has_header("Transfer-Encoding"))
+        return EarlyRefusal{400, "the request has both Content-Length and Transfer-Encoding"};
+    return std::nullopt;
+}
+
 std::optional<EarlyRefusal> refuse_host(const HttpOptions& o, const httplib::Request& req) {
     // A page elsewhere that re-points its own name at 127.0.0.1 sends that name as Host.
     if (o.allow_remote || !req.has_header("Host") ||
@@ -320,7 +335,8 @@ std::optional<EarlyRefusal> refuse_post_head(const Service& service, const httpl
 httplib::Server::HandlerResponse check_before_body(const Service& service, const HttpOptions& o,
                                                    const httplib::Request& req,
                                                    httplib::Response& res) {
-    std::optional<EarlyRefusal> r = refuse_host(o, req);
+    std::optional<EarlyRefusal> r = refuse_ambiguous_head(req);
+    if (!r) r = refuse_host(o, req);
     if (!r) r = refuse_route(req);
     if (!r) r = refuse_post_head(service, req);
     if (!r) return httplib::Server::HandlerResponse::Unhandled;
@@ -531,10 +547,11 @@ void serve_http(Service& service, const HttpOptions& options) {
     if (!watcher.stop_requested() && !svr.listen_after_bind() && !watcher.stop_requested())
         throw RuntimeFailure("the accept loop on " + url_of(options.host, port) + " failed");
     if (const int64_t n = svr.unanswered_in_drain.load(); n > 0)
-        spdlog::warn("Stopped: {} connection(s) closed while stopping without sending a whole "
-                     "request in time (httplib gives up after {:g} s of silence); every request "
-                     "that arrived was answered",
-                     n, static_cast<double>(options.read_timeout));
+        spdlog::warn(
+            "Stopped: {} connection(s) closed while stopping without sending a whole "
+            "request in time (httplib gives up after {:g} s of silence); every request "
+            "that arrived was answered",
+            n, static_cast<double>(options.read_timeout));
     else
         spdlog::info("Stopped: every request in flight was answered");
 }

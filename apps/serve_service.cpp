@@ -34,6 +34,9 @@ double seconds_since(Clock::time_point t) {
 }
 
 json parse_body(const std::string& body) {
+    if (const auto at = find_nul_byte(body))
+        throw Refusal{400, "the request body is not valid JSON (a NUL byte at byte " +
+                               std::to_string(*at) + ")"};
     try {
         json j = json::parse(body);
         if (!j.is_object()) throw Refusal{400, "the request body must be a JSON object"};

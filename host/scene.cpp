@@ -82,6 +82,14 @@ void SceneBatch::append(const Scene& s, const std::string& where) {
     check_finite(s.features, where, "features", F);
     if (!s.types.empty() && s.size() != static_cast<int64_t>(s.types.size()))
         refuse(where, "types", "expected one type per entity");
+    // Names and types are C strings in the HDF5 output, which would cut them at a NUL.
+    for (const auto* list : {&s.names, &s.types})
+        for (size_t i = 0; i < list->size(); ++i)
+            if ((*list)[i].find('\0') != std::string::npos)
+                refuse(
+                    where,
+                    "entities[" + std::to_string(i) + "]." + (list == &s.names ? "name" : "type"),
+                    "holds a NUL character (\\u0000), which the HDF5 output cannot store");
     std::vector<float> norms;
     if (!s.relations.empty()) {
         const int64_t r = s.relation_dim;

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <cstring>
 #include <unordered_set>
 #include <vector>
 
@@ -64,8 +65,8 @@ class KeyChecker : public nlohmann::json_sax<json> {
     struct Frame {
         bool object;
         std::unordered_set<std::string> keys;
-        std::string key;    // in an object: the key whose value is being read
-        int64_t index;      // in an array: the element being read
+        std::string key;  // in an object: the key whose value is being read
+        int64_t index;    // in an array: the element being read
     };
 
     // A value begins: in an array it is the next element.
@@ -115,6 +116,24 @@ std::optional<JsonKeyProblem> find_json_key_problem(std::istream& in) {
 
 std::optional<JsonKeyProblem> find_json_key_problem(const std::string& text) {
     return find(text);
+}
+
+std::optional<size_t> find_nul_byte(std::istream& in) {
+    std::vector<char> block(size_t{1} << 20);
+    size_t offset = 0;
+    while (in) {
+        in.read(block.data(), static_cast<std::streamsize>(block.size()));
+        const auto got = static_cast<size_t>(in.gcount());
+        if (const void* at = std::memchr(block.data(), 0, got))
+            return offset + static_cast<size_t>(static_cast<const char*>(at) - block.data());
+        offset += got;
+    }
+    return std::nullopt;
+}
+
+std::optional<size_t> find_nul_byte(const std::string& text) {
+    const size_t at = text.find('\0');
+    return at == std::string::npos ? std::nullopt : std::optional<size_t>(at);
 }
 
 }  // namespace gasm

@@ -25,4 +25,10 @@ struct JsonKeyProblem {
 std::optional<JsonKeyProblem> find_json_key_problem(std::istream& in);
 std::optional<JsonKeyProblem> find_json_key_problem(const std::string& text);
 
+// The offset of the first NUL byte, or nullopt. nlohmann::json's parse takes a NUL for the end
+// of the text and ignores whatever follows, so a text holding one is refused before the parse
+// (a string writes the character as \u0000). Reads the stream to the end.
+std::optional<size_t> find_nul_byte(std::istream& in);
+std::optional<size_t> find_nul_byte(const std::string& text);
+
 }  // namespace gasm

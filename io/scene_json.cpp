@@ -209,6 +209,11 @@ SceneBatch read_scenes_json(const std::string& path, int64_t feature_dim,
                          " bytes; use the HDF5 batch format for large jobs");
     std::ifstream in(path, std::ios::binary);
     if (!in) throw InputError(path + ": cannot open the input file");
+    if (const auto at = find_nul_byte(in))
+        throw InputError(path + ": not valid JSON (a NUL byte at byte " + std::to_string(*at) +
+                         "; inside a string it is written \\u0000)");
+    in.clear();
+    in.seekg(0);
     if (const auto problem = find_json_key_problem(in))
         throw InputError(path + ", field '" + problem->path + "': " + problem->what);
     in.clear();

@@ -112,6 +112,21 @@ const std::vector<JsonCase> kJsonCases = {
     {"unknown_key_with_a_nul",
      raw("{\"scenes\": [], \"a\\u0000b\": 1}"),
      {"field 'a?b': unknown field (this object has: scenes)"}},
+    {"nul_byte_then_garbage",
+     [] { return doc(good_scene()).dump() + std::string(1, '\0') + "garbage"; },
+     {"not valid JSON", "a NUL byte"}},
+    {"nul_byte_inside_the_document",
+     [] {
+         std::string t = doc(good_scene()).dump();
+         return t.insert(t.size() / 2, 1, '\0');
+     },
+     {"not valid JSON", "a NUL byte"}},
+    {"entity_name_with_a_nul",
+     spoil([](json& s) { s["entities"][1]["name"] = std::string("a\0b", 3); }),
+     {"scene 0, field 'entities[1].name'", "NUL character"}},
+    {"entity_type_with_a_nul",
+     spoil([](json& s) { s["entities"][0]["type"] = std::string("x\0", 2); }),
+     {"scene 0, field 'entities[0].type'", "NUL character"}},
     {"misspelt_scene_key",
      spoil([](json& s) { s["relation"] = json::array(); }),
      {"scene 0, field 'relation'", "unknown field"}},
@@ -752,8 +767,10 @@ const std::vector<H5Case> kH5Cases = {
     {"empty", {"not an HDF5 file"}},
 };
 
-const std::vector<const char*> kLegalH5 = {"legal_good", "legal_single_scene_single_entity",
-                                           "legal_fixed_length_names", "legal_chunked_compressed",
+const std::vector<const char*> kLegalH5 = {"legal_good",
+                                           "legal_single_scene_single_entity",
+                                           "legal_fixed_length_names",
+                                           "legal_chunked_compressed",
                                            "legal_features_at_the_limit",
                                            "legal_other_root_groups"};
 

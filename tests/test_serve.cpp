@@ -177,6 +177,35 @@ TEST(Serve, MalformedRequestsGet400) {
                    "expected");
 }
 
+// Heads that servers and proxies read in different ways (request smuggling) are refused, as is
+// a body whose JSON parse would stop at a NUL byte and ignore the rest.
+TEST(Serve, AmbiguousHeadsAndNulBytesGet400) {
+    START_SERVER(server);
+    const int p = server.port();
+    auto raw = [p](const std::string& request) {
+        const int fd = connect_loopback(p);
+        if (fd < 0) return HttpReply{};
+        send_all(fd, request);
+        HttpReply r = read_reply(fd);
+        ::close(fd);
+        return r;
+    };
+    expect_refusal(http(p, "GET", "/health", "", "", "Host: 127.0.0.1\r\nHost: evil.example\r\n"),
+                   400, "more than one Host");
+    expect_refusal(raw("GET /health HTTP/1.1\r\nConnection: close\r\n\r\n"), 400,
+                   "needs a Host header");
+    EXPECT_EQ(raw("GET /health HTTP/1.0\r\n\r\n").status, 200) << "HTTP/1.0 may leave Host out";
+    const std::string body = json{{"text", kSentence}}.dump();
+    expect_refusal(http(p, "POST", "/process", body, "application/json", "Content-Length: 5\r\n"),
+                   400, "more than one Content-Length");
+    expect_refusal(
+        http(p, "POST", "/process", body, "application/json", "Transfer-Encoding: chunked\r\n"),
+        400, "both Content-Length and Transfer-Encoding");
+    expect_refusal(http(p, "POST", "/process", body + std::string(1, '\0') + "garbage"), 400,
+                   "a NUL byte");
+    EXPECT_EQ(http(p, "POST", "/process", body).status, 200);
+}
+
 TEST(Serve, RefusedContentGets422) {
     START_SERVER(server);
     expect_refusal(post(server.port(), "/process", {{"text", "and so on, with it"}}), 422,
