@@ -4,6 +4,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "host/errors.hpp"
+
 namespace gasm::app {
 
 Engine start_engine(const CommonOptions& o) {
@@ -28,6 +30,16 @@ Engine start_engine(const CommonOptions& o, const DeviceChoice& choice,
     return e;
 }
 
+void check_results_finite(const Engine& engine, const BatchResult& r, int64_t first_scene) {
+    const std::string where = r.first_non_finite(first_scene);
+    if (where.empty()) return;
+    throw RuntimeFailure(where +
+                         ": not finite (a float32 overflow in the model), which "
+                         "weights of absurd size cause; check " +
+                         engine.weights.path +
+                         " with 'gasm_gpu weights inspect'. Nothing was written");
+}
+
 BatchResult run_batch(Engine& engine, const SceneBatch& batch,
                       const std::function<void(int64_t)>& progress) {
     const ModelConfig& c = engine.backend->config();
@@ -37,9 +49,12 @@ BatchResult run_batch(Engine& engine, const SceneBatch& batch,
     for (size_t i = 0; i + 1 < bounds.size(); ++i) {
         if (bounds.size() == 2) {
             all = engine.backend->forward(batch, engine.run_options);
+            check_results_finite(engine, all, 0);
         } else {
             SceneBatch part = batch.slice(bounds[i], bounds[i + 1]);
-            all.place(bounds[i], engine.backend->forward(part, engine.run_options));
+            const BatchResult r = engine.backend->forward(part, engine.run_options);
+            check_results_finite(engine, r, bounds[i]);
+            all.place(bounds[i], r);
         }
         if (progress) progress(bounds[i + 1]);
     }

@@ -28,8 +28,14 @@ Engine start_engine(const CommonOptions& o, const DeviceChoice& choice,
 // Entities per chunk: about 16k keeps the CPU workspaces near 250 MB at F = 768.
 inline constexpr int64_t kRowsPerChunk = 16384;
 
+// Throws RuntimeFailure when a result of `r` is NaN or infinite (scenes counted from
+// first_scene): the arithmetic overflowed, which weights of absurd size cause, and such results
+// are never written as if they were positions.
+void check_results_finite(const Engine& engine, const BatchResult& r, int64_t first_scene);
+
 // Runs a batch through the engine in chunks of whole scenes (bounded memory), calling
-// progress(done_scenes) after each chunk.
+// progress(done_scenes) after each chunk. Checks every chunk's results with
+// check_results_finite.
 BatchResult run_batch(Engine& engine, const SceneBatch& batch,
                       const std::function<void(int64_t)>& progress = {});
 

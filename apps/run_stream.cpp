@@ -42,7 +42,9 @@ std::unique_ptr<ResultsH5Writer> open_output(const std::string& output, const Sc
 BatchResult run_chunk(Engine& engine, const SceneH5Stream& in, const std::vector<int64_t>& bounds,
                       int64_t c) {
     const SceneBatch part = in.read(bounds[c], bounds[c + 1]);
-    return engine.backend->forward(part, engine.run_options);
+    BatchResult r = engine.backend->forward(part, engine.run_options);
+    check_results_finite(engine, r, bounds[c]);
+    return r;
 }
 
 }  // namespace stream

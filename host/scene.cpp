@@ -247,6 +247,21 @@ void BatchResult::place(int64_t first, const BatchResult& part) {
     std::copy(part.converged.begin(), part.converged.end(), converged.begin() + first);
 }
 
+std::string BatchResult::first_non_finite(int64_t first_scene) const {
+    const int64_t D = output_dim, K = max_iterations;
+    for (int64_t s = 0; s < num_scenes(); ++s) {
+        const std::string scene = "scene " + std::to_string(first_scene + s);
+        for (int64_t t = offsets[s]; t < offsets[s + 1]; ++t)
+            for (int64_t d = 0; d < D; ++d)
+                if (!std::isfinite(positions[static_cast<size_t>(t * D + d)]))
+                    return scene + ", entity " + std::to_string(t - offsets[s]) + ", position";
+        for (int64_t k = 0; k < iterations[s]; ++k)
+            if (!std::isfinite(curvature[static_cast<size_t>(s * K + k)]))
+                return scene + ", curvature of iteration " + std::to_string(k + 1);
+    }
+    return "";
+}
+
 void BatchResult::reset(const std::vector<int64_t>& batch_offsets, int64_t D, int64_t K) {
     output_dim = D;
     max_iterations = K;

@@ -121,6 +121,10 @@ struct BatchResult {
     void reset(const std::vector<int64_t>& batch_offsets, int64_t D, int64_t K);
     // Copies the results of a sub-batch into scenes [first, first + part.num_scenes()).
     void place(int64_t first, const BatchResult& part);
+    // Where a position, or the curvature of an iteration that ran, is NaN or infinite: "scene
+    // S, entity E, position" or "scene S, curvature of iteration K" (S counted from
+    // first_scene); "" when every value is finite.
+    std::string first_non_finite(int64_t first_scene = 0) const;
 };
 
 }  // namespace gasm

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "host/generate.hpp"
+#include "io/weight_store.hpp"
 #include "tests/test_support.hpp"
 
 namespace gasm {
@@ -333,6 +335,38 @@ TEST(Lifecycle, LinksAreFollowedAndDanglingOnesRefused) {
     EXPECT_EQ(r.exit_code, 0) << r.err;
     EXPECT_TRUE(std::filesystem::is_symlink(link));
     EXPECT_NE(sha256_file(w), before) << "the file the link names was not regenerated";
+}
+
+// Weights of absurd size (finite, so the file is valid) overflow float32 in the model. The
+// results must not be written as positions (JSON would show null, HDF5 NaN): exit 1, naming
+// the scene and the weight file, and nothing on stdout or in --output.
+TEST(Lifecycle, ResultsThatOverflowAreAnErrorNotNullPositions) {
+    TempDir dir;
+    ModelConfig c;
+    c.feature_dim = 48;
+    c.hidden_dim = 24;
+    c.max_iterations = 3;
+    Weights huge = generate_weights(c, 42);
+    for (Tensor& t : huge.tensors)
+        for (float& v : t.data) v = v < 0 ? -1e20f : 1e20f;
+    huge.digest.clear();
+    const std::string w = dir.file("huge.h5");
+    ASSERT_EQ(save_weights_atomic(huge, w), "");
+    ASSERT_EQ(run_gasm({"weights", "verify", "--weights", w}).exit_code, 0);
+    const std::vector<std::string> text = {"--text", "the lamp is on the desk"};
+    const std::string json_out = dir.file("out.json"), h5_out = dir.file("out.h5");
+    for (const auto& args : {with({"run", "--weights", w}, text),
+                             with({"run", "--weights", w, "--output", json_out}, text),
+                             with({"run", "--weights", w, "--output", h5_out}, text)}) {
+        auto r = run_gasm(args);
+        EXPECT_EQ(r.exit_code, 1) << r.err;
+        EXPECT_NE(r.err.find("scene 0, entity 0, position: not finite"), std::string::npos)
+            << r.err;
+        EXPECT_NE(r.err.find(w), std::string::npos) << r.err;
+        EXPECT_EQ(r.out, "");
+    }
+    EXPECT_FALSE(std::filesystem::exists(json_out));
+    EXPECT_FALSE(std::filesystem::exists(h5_out));
 }
 
 TEST(Lifecycle, AFailedWriteToStdoutIsAFailure) {
