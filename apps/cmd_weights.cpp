@@ -98,10 +98,23 @@ void generate(WeightsArgs& a) {
                           f.output_dim == want.output_dim && f.num_heads == want.num_heads &&
                           f.max_iterations == want.max_iterations &&
                           f.seed == req.seed_or_default();
-        if (!same)
-            throw WeightsError("weight file " + req.path +
-                               " holds another configuration or seed (or is not a weight file); "
-                               "add --force to replace it");
+        if (!same) {
+            const std::string asked =
+                want.describe() + ", seed " + std::to_string(req.seed_or_default());
+            const bool facts =
+                f.feature_dim && f.hidden_dim && f.output_dim && f.num_heads && f.max_iterations;
+            const std::string held =
+                facts ? "holds F=" + std::to_string(*f.feature_dim) +
+                            " H=" + std::to_string(*f.hidden_dim) +
+                            " D=" + std::to_string(*f.output_dim) +
+                            " heads=" + std::to_string(*f.num_heads) +
+                            " K=" + std::to_string(*f.max_iterations) + ", seed " +
+                            (f.seed ? std::to_string(*f.seed) : std::string("none (imported)"))
+                      : "is not a gasm weight file" + (f.error.empty() ? "" : " (" + f.error + ")");
+            throw WeightsError(
+                "weight file " + req.path + " " + held + "; this generate asks for " + asked +
+                ": add --force to replace it, or give the file's sizes " + "and seed");
+        }
     }
     WeightsLock lock(req.path, WeightsLock::Mode::exclusive);
     clean_stale_temporaries(req.path);

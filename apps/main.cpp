@@ -18,6 +18,10 @@ int main(int argc, char** argv) {
     CLI::App app{"gasm_gpu: the GASM scene-placement model on CPU and CUDA"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("gasm_gpu ") + gasm::build::kVersion);
+    // Parse errors look like every other error, and say where the help is.
+    app.failure_message([](const CLI::App*, const CLI::Error& e) {
+        return std::string("gasm_gpu: error: ") + e.what() + " (--help lists the options)\n";
+    });
     gasm::app::add_run(app);
     gasm::app::add_weights(app);
     gasm::app::add_info(app);

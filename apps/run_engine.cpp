@@ -15,6 +15,8 @@ Engine start_engine(const CommonOptions& o) {
 Engine start_engine(const CommonOptions& o, const DeviceChoice& choice,
                     const BackendOptions& options) {
     spdlog::info("Device: {}", choice.why);
+    if (!choice.cuda && options.precision == Precision::tf32)
+        spdlog::info("--precision tf32 applies to the CUDA backend; the CPU computes in fp32");
     Engine e;
     e.run_options.curvature = parse_curvature(o.curvature);
     e.weights = ensure_weights(weights_request(o));

@@ -172,6 +172,10 @@ TEST(Lifecycle, OtherConfigurationIsRefusedAndFileKept) {
     EXPECT_EQ(s.exit_code, 3) << s.err;
     auto g = run_gasm({"weights", "generate", "--weights", w, "--hidden-dim", "32"});
     EXPECT_EQ(g.exit_code, 3) << "generate over another configuration needs --force";
+    EXPECT_NE(g.err.find("holds F=48 H=24 D=3 heads=4 K=3, seed 42; this generate asks for "
+                         "F=768 H=32 D=3 heads=4 K=6, seed 42"),
+              std::string::npos)
+        << g.err;
     EXPECT_EQ(sha256_file(w), digest);
     auto forced = run_gasm({"weights", "generate", "--weights", w, "--feature-dim", "48",
                             "--hidden-dim", "32", "--force"});
