@@ -73,11 +73,14 @@ classify() {
   report=$(TMPDIR="$work/tmp" ASAN_OPTIONS="detect_leaks=1" \
     LSAN_OPTIONS="suppressions=$PWD/tests/fuzz/lsan.supp" UBSAN_OPTIONS="print_stacktrace=1" \
     timeout 120 "$exe" -timeout=20 -rss_limit_mb=2560 -malloc_limit_mb=1024 "$input" 2>&1 || true)
-  local frame
+  local frame full
   # Frames without a source line inside the fuzz executable are the sanitizer and libFuzzer
-  # runtimes (interceptors such as strdup, memcpy, malloc); libc and libstdc++ are skipped too.
+  # runtimes (interceptors such as strdup, memcpy, malloc, free; the timeout handler); libc and
+  # libstdc++ are skipped too. The sanitizers print the executable's absolute path.
+  full=$(realpath "$exe")
   frame=$(printf '%s\n' "$report" | sed -n '/ERROR:/,$p' | grep -E '^ +#[0-9]+ 0x' |
-    grep -vF "($exe+0x" | grep -vE 'libc\.so|ld-linux|libstdc\+\+|libgcc_s' | head -1)
+    grep -vF -e "($exe+0x" -e "($full+0x" | grep -vE 'libc\.so|ld-linux|libstdc\+\+|libgcc_s' |
+    head -1)
   if printf '%s' "$frame" | grep -q 'libhdf5'; then echo hdf5; else echo project; fi
   printf '%s\n' "$report" | grep -m1 -E 'ERROR:|SUMMARY:' >&2 || true
 }
