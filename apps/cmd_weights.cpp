@@ -211,7 +211,11 @@ void import_npz(WeightsArgs& a) {
     start_logging(a.common);
     const std::string path = resolve_weights_path(a.common.weights);
     if (a.file.empty()) throw UsageError("weights import needs --from FILE.npz");
-    Weights w = weights_from_arrays(read_npz(a.file), a.import_heads, a.file);
+    // The shapes are checked from the members' headers before any data is unpacked.
+    const auto arrays = read_npz(a.file, [&](const ArrayShapes& shapes) {
+        (void)config_from_shapes(shapes, a.import_heads, a.file);
+    });
+    Weights w = weights_from_arrays(arrays, a.import_heads, a.file);
     std::error_code ec;
     if (fs::exists(path, ec) && !a.force)
         throw WeightsError("weight file " + path + " exists; add --force to replace it");
@@ -227,12 +231,10 @@ void export_npz(WeightsArgs& a) {
     const std::string path = resolve_weights_path(a.common.weights);
     if (a.file.empty()) throw UsageError("weights export needs --to FILE.npz");
     require_existing(path);
+    check_result_path("--to", a.file, path);
     std::error_code ec;
-    if (fs::exists(a.file, ec)) {
-        if (fs::equivalent(a.file, path, ec))
-            throw UsageError("--to " + a.file + " is the weight file itself");
-        if (!a.force) throw UsageError(a.file + " exists; add --force to replace it");
-    }
+    if (fs::exists(a.file, ec) && !a.force)
+        throw UsageError(a.file + " exists; add --force to replace it");
     Weights w;
     {
         WeightsLock lock(path, WeightsLock::Mode::shared);

@@ -8,6 +8,7 @@
 // entities, all-zero features, an isolated entity, an empty edge list) must give finite
 // results.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <cmath>
 #include <filesystem>
@@ -935,6 +936,104 @@ TEST_F(HardeningInputs, NpzWithAWrappingMemberOffsetIsRefused) {
     EXPECT_NE(r.err.find(npz + ": "), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("damaged"), std::string::npos) << r.err;
     EXPECT_FALSE(fs::exists(w));
+}
+
+// Archives for `weights import`, built by Python's zipfile from an export of the suite's
+// weights: members that claim hundreds of megabytes (refused from their headers, before they
+// are unpacked: six such members once took 3.8 GB), headers numpy writes without spaces, two
+// members for one array. argv: clean.npz, output folder.
+constexpr const char* kNpzBuilder = R"PY(
+import os, sys, zipfile, zlib
+clean, out = sys.argv[1:3]
+src = zipfile.ZipFile(clean)
+members = {n: src.read(n) for n in src.namelist()}
+
+def npy(header, data=b""):
+    h = header.encode()
+    h += b" " * ((64 - (10 + len(h) + 1) % 64) % 64) + b"\n"
+    return b"\x93NUMPY\x01\x00" + len(h).to_bytes(2, "little") + h + data
+
+def payload(name):  # the values of a clean member
+    b = members[name]
+    return b[10 + int.from_bytes(b[8:10], "little"):]
+
+def write(name, extra=(), replace=None, drop=()):
+    with zipfile.ZipFile(os.path.join(out, name + ".npz"), "w") as z:
+        for n, b in members.items():
+            if n in drop:
+                continue
+            z.writestr(n, (replace or {}).get(n, b))
+        for n, b in extra:
+            z.writestr(n, b)
+
+def bomb(name, header, size):  # `size` zero bytes after the header, deflated as they stream
+    with zipfile.ZipFile(os.path.join(out, name + ".npz"), "a") as z:
+        info = zipfile.ZipInfo(header[0])
+        info.compress_type = zipfile.ZIP_DEFLATED
+        with z.open(info, "w") as f:
+            f.write(npy(header[1]))
+            block = bytes(1 << 20)
+            for _ in range(size >> 20):
+                f.write(block)
+
+Q = "se3_attention.q_proj.weight.npy"
+q_shape = "(24, %d)" % (len(payload(Q)) // 4 // 24)
+write("unknown_member_bomb")
+bomb("unknown_member_bomb", ("extra.npy", "{'descr': '<f4', 'fortran_order': False, 'shape': (8192, 8192), }"), 1 << 28)
+write("known_member_bomb", drop=(Q,))
+bomb("known_member_bomb", (Q, "{'descr': '<f4', 'fortran_order': False, 'shape': (8192, 8192), }"), 1 << 28)
+write("fortran_order_without_spaces", replace={Q: npy("{'descr':'<f4','fortran_order':True,'shape':%s}" % q_shape, payload(Q))})
+write("legal_header_without_spaces", replace={Q: npy("{'descr':'<f4','fortran_order':False,'shape':%s}" % q_shape, payload(Q))})
+write("two_members_for_one_array", extra=[(Q[:-4], members[Q])])
+write("big_endian", replace={Q: npy("{'descr': '>f4', 'fortran_order': False, 'shape': %s, }" % q_shape, payload(Q))})
+write("unknown_header_key", replace={Q: npy("{'descr': '<f4', 'fortran_order': False, 'shape': %s, 'x': 1}" % q_shape, payload(Q))})
+)PY";
+
+TEST_F(HardeningInputs, NpzArchivesAreCheckedBeforeTheyAreUnpacked) {
+    if (run_shell("/usr/bin/python3 -c 'import zipfile'").exit_code != 0)
+        GTEST_SKIP() << "Debian's /usr/bin/python3 is needed to build the archives";
+    const std::string clean = dir_->file("clean.npz"), folder = dir_->file("npz");
+    ASSERT_EQ(run_gasm({"weights", "export", "--weights", weights_, "--to", clean}).exit_code, 0);
+    fs::create_directories(folder);
+    std::ofstream(dir_->file("build_npz.py")) << kNpzBuilder;
+    auto built =
+        run_shell("/usr/bin/python3 " + dir_->file("build_npz.py") + " " + clean + " " + folder);
+    ASSERT_EQ(built.exit_code, 0) << built.err;
+    const std::vector<std::pair<std::string, std::string>> refused = {
+        {"unknown_member_bomb", "unexpected array extra"},
+        {"known_member_bomb", "has shape (24), expected (8192)"},
+        {"fortran_order_without_spaces", "Fortran-ordered"},
+        {"two_members_for_one_array", "a second member for the array"},
+        {"big_endian", "little-endian float32 or float64, got '>f4'"},
+        {"unknown_header_key", "unknown key 'x'"},
+    };
+    const std::string w = dir_->file("imported.h5");
+    for (const auto& [name, mention] : refused) {
+        SCOPED_TRACE(name);
+        const std::string npz = folder + "/" + name + ".npz";
+        auto r = run_gasm({"weights", "import", "--from", npz, "--weights", w});
+        EXPECT_EQ(r.exit_code, 3) << r.err;
+        EXPECT_NE(r.err.find(npz + ": "), std::string::npos) << r.err;
+        EXPECT_NE(r.err.find(mention), std::string::npos) << r.err;
+        EXPECT_FALSE(fs::exists(w));
+    }
+    // numpy writes headers without spaces too: such an archive imports the same weights.
+    auto legal = run_gasm({"weights", "import", "--from",
+                           folder + "/legal_header_without_spaces.npz", "--weights", w});
+    EXPECT_EQ(legal.exit_code, 0) << legal.err;
+    auto original = run_gasm({"weights", "status", "--json", "--weights", weights_});
+    auto imported = run_gasm({"weights", "status", "--json", "--weights", w});
+    EXPECT_EQ(json::parse(imported.out)["content_sha256"],
+              json::parse(original.out)["content_sha256"]);
+    // What is not a file is never read: a FIFO would block, /dev/zero fill the memory.
+    const std::string fifo = dir_->file("fifo.npz");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+    for (const std::string& from : {fifo, folder, std::string("/dev/zero")}) {
+        auto r = run_shell("timeout 30 " + std::string(GASM_EXE) + " weights import --from " +
+                           from + " --weights " + dir_->file("other.h5"));
+        EXPECT_EQ(r.exit_code, 3) << from << ": " << r.err;
+        EXPECT_NE(r.err.find("not a regular file"), std::string::npos) << r.err;
+    }
 }
 
 TEST_F(HardeningInputs, TextMeasurementsOverTheInputLimitAreRefused) {
