@@ -113,6 +113,30 @@ std::string device_request(const CommonOptions& o) {
     return "auto";
 }
 
+bool same_file(const std::string& a, const std::string& b) {
+    namespace fs = std::filesystem;
+    std::error_code ec1, ec2;
+    const fs::path ca = fs::weakly_canonical(fs::absolute(a, ec1), ec1),
+                   cb = fs::weakly_canonical(fs::absolute(b, ec2), ec2);
+    if (!ec1 && !ec2 && ca == cb) return true;
+    std::error_code ec;
+    return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
+}
+
+void check_result_path(const std::string& flag, const std::string& path,
+                       const std::string& weights) {
+    if (same_file(path, weights))
+        throw UsageError(flag + " " + path + " is the weight file " + weights +
+                         "; choose another file");
+    if (same_file(path, weights + ".lock"))
+        throw UsageError(flag + " " + path + " is the lock file of " + weights +
+                         "; choose another file");
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+        throw UsageError(flag + " " + path + " exists and is not a regular file; name a file");
+}
+
 BackendOptions backend_options(const CommonOptions& o) {
     BackendOptions b;
     b.threads = o.threads;

@@ -51,6 +51,16 @@ std::string device_request(const CommonOptions& o);
 BackendOptions backend_options(const CommonOptions& o);
 
 // Subcommand registration; each adds its options and its callback.
+// Whether two paths name one file: the same path once links and dots are resolved (the file
+// need not exist yet), or the same inode (a hard link).
+bool same_file(const std::string& a, const std::string& b);
+
+// Refuses (UsageError naming `flag`) a result file that would overwrite the weight file or its
+// lock file, or whose path holds something other than a regular file (a folder, a FIFO, a
+// device such as /dev/null, a link to one), which the rename of a finished file would replace.
+void check_result_path(const std::string& flag, const std::string& path,
+                       const std::string& weights);
+
 void add_run(CLI::App& app);
 void add_weights(CLI::App& app);
 void add_info(CLI::App& app);

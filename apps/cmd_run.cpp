@@ -41,18 +41,6 @@ bool is_h5(const std::string& path) {
     return ends_with(path, ".h5") || ends_with(path, ".hdf5") || ends_with(path, ".hdf");
 }
 
-// Whether two paths name one file: the same path once links and dots are resolved (the file
-// need not exist yet), or the same inode (a hard link).
-bool same_file(const std::string& a, const std::string& b) {
-    namespace fs = std::filesystem;
-    std::error_code ec1, ec2;
-    const fs::path ca = fs::weakly_canonical(fs::absolute(a, ec1), ec1),
-                   cb = fs::weakly_canonical(fs::absolute(b, ec2), ec2);
-    if (!ec1 && !ec2 && ca == cb) return true;
-    std::error_code ec;
-    return fs::exists(a, ec) && fs::exists(b, ec) && fs::equivalent(a, b, ec);
-}
-
 void check_args(const RunArgs& a) {
     int sources = !a.input.empty() + a.text.has_value() + !a.text_file.empty();
     if (sources > 1) throw UsageError("give only one of --input, --text and --text-file");
@@ -64,23 +52,12 @@ void check_args(const RunArgs& a) {
         throw UsageError("--output must name a .json or .h5 file, got " + a.output);
     if (!a.output.empty() && a.format == "table")
         throw UsageError("--format table prints to the terminal; leave out --output");
-    // The results never overwrite what the run reads.
+    // The results never overwrite what the run reads, nor anything but a file.
     if (!a.output.empty()) {
-        const std::string weights = weights_request(a.common).path;
-        if (same_file(a.output, weights) || same_file(a.output, weights + ".lock"))
-            throw UsageError("--output " + a.output + " is the weight file " + weights +
-                             "; choose another output file");
+        check_result_path("--output", a.output, weights_request(a.common).path);
         for (const std::string& in : {a.input, a.text_file})
             if (!in.empty() && same_file(a.output, in))
                 throw UsageError("--output " + a.output + " is the input file; choose another");
-        // The results replace a file by renaming over it, which would also replace a folder's
-        // link, a FIFO or a device node such as /dev/null: only a file is ever replaced.
-        std::error_code ec;
-        const auto status = std::filesystem::status(a.output, ec);
-        if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
-            throw UsageError("--output " + a.output +
-                             " exists and is not a regular file; name a file (or leave "
-                             "--output out for stdout)");
     }
     std::error_code ec;
     if (!a.text_file.empty() && !std::filesystem::is_regular_file(a.text_file, ec))

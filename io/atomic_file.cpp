@@ -3,6 +3,7 @@
 #include "io/atomic_file.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -50,6 +51,12 @@ void commit_temp(const std::string& tmp, const std::string& path) {
         throw RuntimeFailure("cannot write " + path + ": " + why);
     }
     ::close(fd);
+    // The commands refuse such a path before they start; this holds against one put there since.
+    struct stat st {};
+    if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        ::unlink(tmp.c_str());
+        throw RuntimeFailure("cannot write " + path + ": it is not a regular file");
+    }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         std::string why = std::strerror(errno);
         ::unlink(tmp.c_str());

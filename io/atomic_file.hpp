@@ -19,8 +19,9 @@ std::string create_temp_beside(const std::string& path);
 int open_temp_for_writing(const std::string& tmp);
 
 // Syncs the finished temporary file and renames it over `path`. A file that may not be on disk
-// whole (fsync failed: a full disk on NFS, a quota) never replaces anything: the temporary file
-// is removed and RuntimeFailure names `path` and the reason.
+// whole (fsync failed: a full disk on NFS, a quota) never replaces anything, and nothing but a
+// regular file (or a link to one) is ever replaced: the temporary file is removed and
+// RuntimeFailure names `path` and the reason.
 void commit_temp(const std::string& tmp, const std::string& path);
 
 }  // namespace gasm

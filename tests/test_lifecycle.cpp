@@ -261,6 +261,18 @@ TEST(Lifecycle, ExportNeverOverwritesUnasked) {
     EXPECT_EQ(sha256_file(w), before);
     EXPECT_EQ(run_gasm({"weights", "export", "--weights", w, "--to", npz, "--force"}).exit_code, 0);
     EXPECT_NE(testing::read_file(npz), "the user's own file");
+    // Not even with --force: the lock file (replacing it would split the lock), a FIFO, a
+    // folder (as root, --to /dev/null once replaced the device node with a file).
+    const std::string fifo = dir.file("fifo.npz"), folder = dir.file("folder.npz");
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0644), 0);
+    std::filesystem::create_directory(folder);
+    ASSERT_EQ(run_gasm({"weights", "status", "--weights", w}).exit_code, 0);
+    for (const std::string& to : {w + ".lock", fifo, folder}) {
+        auto refused = run_gasm({"weights", "export", "--weights", w, "--to", to, "--force"});
+        EXPECT_EQ(refused.exit_code, 2) << to << ": " << refused.err;
+    }
+    EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+    EXPECT_TRUE(std::filesystem::is_directory(folder));
 }
 
 TEST(Lifecycle, RemoveTouchesOnlyWeightFiles) {
