@@ -143,8 +143,8 @@ struct Reader {
                 refuse(name, "cannot read its chunk layout");
             double expected = 1;
             for (int i = 0; i < rank; ++i)
-                expected *= chunk[i] > 0 ? static_cast<double>((dims[i] + chunk[i] - 1) / chunk[i])
-                                         : 0.0;
+                expected *=
+                    chunk[i] > 0 ? static_cast<double>((dims[i] + chunk[i] - 1) / chunk[i]) : 0.0;
             hsize_t stored = 0;
             if (H5Dget_num_chunks(ds.get(), space.get(), &stored) < 0)
                 refuse(name, "cannot count its stored chunks (damaged file)");
@@ -374,6 +374,7 @@ struct Table {
 
 struct SceneH5Stream::State {
     std::string path;
+    std::string identity;
     int64_t F = 0;
     InputLimits limits;
     h5::Id file;
@@ -582,6 +583,14 @@ SceneH5Stream::SceneH5Stream(const std::string& path, int64_t F, const InputLimi
         throw InputError(path + ": not an HDF5 file (or unreadable)");
     st.file = h5::open_read(path);
     if (!st.file.valid()) throw InputError(path + ": HDF5 cannot open the file");
+    void* handle = nullptr;
+    struct stat opened {};
+    if (H5Fget_vfd_handle(st.file.get(), H5P_DEFAULT, &handle) < 0 || !handle ||
+        ::fstat(*static_cast<int*>(handle), &opened) != 0)
+        opened = info;  // a driver without a descriptor: the file as stat saw it
+    st.identity = std::to_string(opened.st_ino) + ":" + std::to_string(opened.st_size) + ":" +
+                  std::to_string(opened.st_mtim.tv_sec) + "." +
+                  std::to_string(opened.st_mtim.tv_nsec);
     st.r = Reader{path, st.file.get()};
     st.r.refuse_unknown_members("/scenes", {"offsets", "features", "names", "relations",
                                             "edge_offsets", "edges", "constraints"});
@@ -599,6 +608,10 @@ SceneH5Stream& SceneH5Stream::operator=(SceneH5Stream&&) noexcept = default;
 
 const std::string& SceneH5Stream::path() const {
     return s_->path;
+}
+
+const std::string& SceneH5Stream::identity() const {
+    return s_->identity;
 }
 
 const std::vector<int64_t>& SceneH5Stream::offsets() const {

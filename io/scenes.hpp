@@ -41,6 +41,9 @@ class SceneH5Stream {
     SceneH5Stream& operator=(SceneH5Stream&&) noexcept;
 
     const std::string& path() const;
+    // Which file was opened: its inode number, size and modification time, from the open file
+    // (so processes that opened the path apart can tell whether they read the same file).
+    const std::string& identity() const;
     const std::vector<int64_t>& offsets() const;  // S+1, of the whole file
     int64_t num_scenes() const { return static_cast<int64_t>(offsets().size()) - 1; }
     int64_t total_entities() const { return offsets().back(); }

@@ -332,6 +332,25 @@ TEST_F(StreamRun, ChunksAreTheSlicesOfTheWholeFile) {
 }
 
 // The streamed run (HDF5 out) against the whole-batch run (JSON out) and its writer.
+// Ranks under mpirun open the input by its name; they compare identities to know they opened
+// one file, not the old one and a new one renamed over it meanwhile.
+TEST_F(StreamRun, IdentityTellsWhichFileWasOpened) {
+    const SceneH5Stream a(file("batch.h5"), kF), again(file("batch.h5"), kF);
+    EXPECT_EQ(a.identity(), again.identity());
+    // A copy with the same bytes and the same modification time is still another file.
+    ASSERT_EQ(
+        run_shell("cp -p " + quote(file("batch.h5")) + " " + quote(file("copy.h5"))).exit_code, 0);
+    EXPECT_NE(SceneH5Stream(file("copy.h5"), kF).identity(), a.identity());
+    // Renamed over the path: whoever opens it now opens the other file.
+    ASSERT_EQ(run_shell("cp " + quote(file("batch.h5")) + " " + quote(file("moved.h5")) +
+                        " && mv " + quote(file("copy.h5")) + " " + quote(file("moved.h5")))
+                  .exit_code,
+              0);
+    const SceneH5Stream before(file("batch.h5"), kF), after(file("moved.h5"), kF);
+    EXPECT_NE(before.identity(), after.identity());
+    fs::remove(file("moved.h5"));
+}
+
 TEST_F(StreamRun, StreamedOutputIsTheWholeBatchRunsFileByteForByte) {
     for (const char* name : {"batch.h5", "plain.h5"}) {
         SCOPED_TRACE(name);

@@ -507,6 +507,16 @@ void run_streamed_mpi(const CommonOptions& o, const std::string& input, const st
         if (!in) in.emplace(input, c.feature_dim);
         share_out(c.feature_dim, c.hidden_dim);
     }));
+    // Each rank opened the input by its name: all must have opened one file, not some the old
+    // and some a new one put in its place meanwhile (the output would mix the two).
+    std::string opened = in->identity();
+    mpi.broadcast(opened);
+    mpi.agree(attempt([&] {
+        if (in->identity() != opened)
+            throw InputError(input + ": the file was replaced while the ranks opened it (rank " +
+                             std::to_string(rank) +
+                             " opened another file than rank 0); run again once it is complete");
+    }));
     spdlog::info("Running {} scene(s), {} entities, {} chunk(s) over {} ranks", in->num_scenes(),
                  in->total_entities(), bounds.size() - 1, mpi.size());
     spdlog::debug("Rank {} runs chunks {} to {} on {}", rank, split[rank], split[rank + 1],
