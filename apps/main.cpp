@@ -13,8 +13,11 @@
 #include "apps/app.hpp"
 #include "host/build_info.hpp"
 #include "host/errors.hpp"
+#include "io/atomic_file.hpp"
 
 int main(int argc, char** argv) {
+    // A run stopped by SIGTERM or Ctrl-C leaves no half-written temporary file behind.
+    gasm::remove_temporaries_on_signals();
     CLI::App app{"gasm_gpu: the GASM scene-placement model on CPU and CUDA"};
     app.require_subcommand(1);
     app.set_version_flag("--version", std::string("gasm_gpu ") + gasm::build::kVersion);

@@ -45,6 +45,7 @@
 
 #include "apps/serve_assets.hpp"
 #include "host/errors.hpp"
+#include "io/scenes.hpp"
 
 namespace gasm::app {
 
@@ -518,14 +519,7 @@ void write_port_file(const std::string& path, int port) {
     struct stat st {};
     if (::lstat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
         throw UsageError("--port-file " + path + " exists and is not a regular file");
-    const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-    std::ofstream out(tmp);
-    out << port << "\n";
-    out.close();
-    if (!out || std::rename(tmp.c_str(), path.c_str()) != 0) {
-        std::remove(tmp.c_str());
-        throw RuntimeFailure("cannot write the port file " + path);
-    }
+    write_text_atomic(path, std::to_string(port) + "\n");
 }
 
 std::string url_of(const std::string& host, int port) {

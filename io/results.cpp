@@ -112,13 +112,13 @@ void write_text_atomic(const std::string& path, const std::string& text) {
     if (!f) {
         const std::string why = std::strerror(errno);
         if (fd >= 0) ::close(fd);
-        ::unlink(tmp.c_str());
+        remove_temp(tmp);
         throw RuntimeFailure("cannot write " + path + ": " + why);
     }
     bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
     ok = (std::fclose(f) == 0) && ok;
     if (!ok) {
-        ::unlink(tmp.c_str());
+        remove_temp(tmp);
         throw RuntimeFailure("cannot write " + path + ": write failed");
     }
     commit_temp(tmp, path);

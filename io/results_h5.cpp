@@ -161,7 +161,7 @@ void write_results_h5(const std::string& path, const SceneBatch& batch, const Ba
         if (std::string why = h5::write_image(file.get(), tmp); !why.empty())
             throw std::runtime_error(why);
     } catch (const std::exception& e) {
-        ::unlink(tmp.c_str());
+        remove_temp(tmp);
         throw RuntimeFailure("cannot write " + path + ": " + e.what());
     }
     commit_temp(tmp, path);
@@ -209,7 +209,7 @@ ResultsH5Writer::~ResultsH5Writer() {
 void ResultsH5Writer::discard() {
     if (fd_ >= 0) ::close(fd_);
     fd_ = -1;
-    if (!tmp_.empty()) ::unlink(tmp_.c_str());
+    if (!tmp_.empty()) remove_temp(tmp_);
     tmp_.clear();
 }
 

@@ -358,10 +358,10 @@ std::string save_weights_atomic(const Weights& w, const std::string& requested) 
     try {
         write_weights_file(w, tmp);
     } catch (const UsageError&) {
-        ::unlink(tmp.c_str());
+        remove_temp(tmp);
         throw;  // a bad SOURCE_DATE_EPOCH is the user's to fix, not a reason to go on unsaved
     } catch (const std::exception& e) {
-        ::unlink(tmp.c_str());
+        remove_temp(tmp);
         return e.what();
     }
     // Read the new file back before it replaces anything: a full disk can produce a file that
@@ -372,20 +372,21 @@ std::string save_weights_atomic(const Weights& w, const std::string& requested) 
         if (back.digest != (w.digest.empty() ? content_sha256(w) : w.digest))
             throw WeightsError("digest differs");
     } catch (const std::exception& e) {
-        ::unlink(tmp.c_str());
+        remove_temp(tmp);
         return std::string("the written file did not read back: ") + e.what();
     }
     // Only a file known to be on disk may replace the old one (NFS reports a full disk or a
     // quota here, after every write succeeded).
     if (std::string why = sync_path(tmp, O_RDONLY); !why.empty()) {
-        ::unlink(tmp.c_str());
+        remove_temp(tmp);
         return why;
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
         std::string reason = std::string("rename failed: ") + std::strerror(errno);
-        ::unlink(tmp.c_str());
+        remove_temp(tmp);
         return reason;
     }
+    temp_renamed(tmp);
     if (std::string why = sync_path(folder, O_RDONLY | O_DIRECTORY); !why.empty())
         spdlog::debug("The folder of {} was not synced after the rename: {}", path, why);
     return "";

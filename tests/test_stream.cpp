@@ -395,6 +395,34 @@ TEST_F(StreamRun, AnErrorInTheLastChunkWritesNoOutput) {
     EXPECT_FALSE(fs::exists(fresh)) << "a bad input must not write weights";
 }
 
+// SIGTERM or SIGHUP while the chunks run (a batch system's stop, a closed terminal): the process
+// ends by that signal and its temporary output goes with it. A signal ignored from the start
+// (nohup) stays ignored: the run goes on to its output.
+TEST_F(StreamRun, AStopSignalRemovesTheTemporaryOutput) {
+    const std::string out = file("stopped.h5");
+    const auto before = leftovers(dir_->path(), {});
+    // The signal comes as soon as the temporary file is there, before the first chunk ends.
+    auto signalled = [&](const std::string& sig, const std::string& ignored) {
+        return run_shell("cd " + quote(dir_->path()) + " || exit 1; (trap '' " + ignored +
+                         "; exec " + quote(GASM_EXE) + " run -q --weights " + quote(weights_) +
+                         " --input batch.h5 --output stopped.h5) & p=$!; for i in $(seq 4000); " +
+                         "do ls -A | grep -q '^\\.stopped\\.h5\\.tmp-' && break; sleep 0.005; " +
+                         "done; kill -" + sig + " $p; wait $p; echo $?");
+    };
+    for (const auto& [sig, status] : {std::pair{"TERM", 143}, std::pair{"HUP", 129}}) {
+        SCOPED_TRACE(sig);
+        auto r = signalled(sig, "USR2");
+        ASSERT_EQ(r.exit_code, 0) << r.err;
+        EXPECT_EQ(r.out, std::to_string(status) + "\n") << "ended by the signal: " << r.err;
+        EXPECT_FALSE(fs::exists(out));
+        EXPECT_EQ(leftovers(dir_->path(), before), std::vector<std::string>{});
+    }
+    auto nohup = signalled("HUP", "HUP");
+    EXPECT_EQ(nohup.out, "0\n") << nohup.err;
+    EXPECT_TRUE(fs::exists(out));
+    fs::remove(out);
+}
+
 // A disk that fills while the output is laid out: exit 1 with the reason, nothing left, and no
 // crash in HDF5 (whose own file driver crashes at exit after a failed write).
 TEST_F(StreamRun, AFullDiskLeavesNoOutputAndNoCrash) {
