@@ -18,6 +18,7 @@
 #include "host/errors.hpp"
 #include "host/large_alloc.hpp"
 #include "host/synthetic.hpp"
+#include "io/scenes.hpp"
 
 namespace gasm::app {
 
@@ -36,6 +37,10 @@ struct Case {
     int64_t scenes, entities;
 };
 
+// At most a scene of the input limit, and 2^21 entities in all (6 GiB of features at the
+// default F = 768): a larger case is a typing slip, not a benchmark this machine can hold.
+constexpr int64_t kMaxCaseEntities = int64_t{1} << 21;
+
 Case parse_case(const std::string& text) {
     Case c{};
     char x = 0;
@@ -43,6 +48,11 @@ Case parse_case(const std::string& text) {
     if (!(in >> c.scenes >> x >> c.entities) || x != 'x' || c.scenes < 1 || c.entities < 1 ||
         !in.eof())
         throw UsageError("--case must look like SCENESxENTITIES (e.g. 1000x10), got " + text);
+    const InputLimits limits;
+    if (c.entities > limits.max_entities_per_scene || c.scenes > kMaxCaseEntities / c.entities)
+        throw UsageError("--case " + text + " is too large: at most " +
+                         std::to_string(limits.max_entities_per_scene) + " entities a scene and " +
+                         std::to_string(kMaxCaseEntities) + " in all");
     return c;
 }
 
@@ -101,6 +111,8 @@ void bench(BenchArgs& a) {
     start_logging(a.common);
     std::vector<Case> cases;
     for (const auto& text : a.cases) cases.push_back(parse_case(text));
+    if (!(a.min_seconds >= 0 && a.min_seconds <= 3600))  // NaN too
+        throw UsageError("--min-seconds must be from 0 to 3600");
     Engine engine = start_engine(a.common);
     const ModelConfig& cfg = engine.backend->config();
     nlohmann::json rows = nlohmann::json::array();

@@ -63,6 +63,8 @@ bool report(const char* name, const Diff& d, double tol) {
 
 void check(CheckArgs& a) {
     start_logging(a.common);
+    if (!(a.tolerance > 0 && a.tolerance <= 1))  // NaN too
+        throw UsageError("--tolerance must be above 0 and at most 1");
     Engine engine = start_engine(a.common);
     const ModelConfig& cfg = engine.backend->config();
     SyntheticSpec spec;
