@@ -47,6 +47,12 @@ Groups split_groups(std::string_view s) {
 // grouping or a value too large to be finite.
 std::optional<double> parse_number(std::string_view s, Language lang) {
     char decimal = lang == Language::german ? ',' : '.';
+    // An exponent ("1e-5", "2,5E3"; the tokenizer keeps it in the number) scales the rest.
+    std::string exponent;
+    if (const size_t e = s.find_first_of("eE"); e != std::string_view::npos) {
+        exponent = "e" + std::string(s.substr(e + 1));
+        s = s.substr(0, e);
+    }
     Groups g = split_groups(s);
     std::string plain(g.digits[0]);
     bool leading_ok = !g.digits[0].empty() && g.digits[0].size() <= 3;
@@ -63,6 +69,7 @@ std::optional<double> parse_number(std::string_view s, Language lang) {
             return std::nullopt;  // a decimal mark before another separator
         }
     }
+    plain += exponent;
     double v = std::strtod(plain.c_str(), nullptr);
     if (!std::isfinite(v)) return std::nullopt;
     return v;
@@ -172,6 +179,8 @@ void find_measurements(Analysis& a) {
     const LanguageLexicon& lex = a.lex();
     for (size_t i = 0; i < a.tokens.size(); ++i) {
         if (a.tokens[i].kind != TokenKind::number || a.roles[i] != Role::free) continue;
+        // The exponent of "1x10^3 m" is not the measurement: such a number is not read.
+        if (i > 0 && a.tokens.is_mark(i - 1, U'^') && !a.tokens[i].space_before) continue;
         auto value = parse_number(a.tokens.lower(i), a.language);
         auto unit = unit_after(a, i);
         if (!value || !unit) continue;

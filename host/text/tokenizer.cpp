@@ -4,7 +4,8 @@
 // Character classes: ASCII letters and every non-ASCII code point that is not listed below as
 // space or punctuation count as word characters, so CJK runs, emoji and superscripts stay in
 // their words ("m²" is one word and therefore no unit). Digits start a number unless they
-// continue a word ("ur5"). A '.' or ',' between digits stays inside the number ("1,5"). A
+// continue a word ("ur5"). A '.' or ',' between digits stays inside the number ("1,5"), and so
+// does an exponent right after it ("1e-5", "2.5E3"). A
 // hyphen between word characters stays inside the word ("x-ray", "Roboter-Arm"). An
 // apostrophe followed by letters after a word becomes one punctuation token ("robot's" ->
 // "robot", "'s"), so the possessive neither joins nor hides the nouns around it.
@@ -99,6 +100,15 @@ class Cutter {
             bool sep = p + 1 < text_.size() && (text_[p] == '.' || text_[p] == ',');
             if (!sep || !is_digit(peek(p + 1))) break;
             ++p;
+        }
+        // Scientific notation: "1e-5", "2.5E3" (an 'e' with digits after it, a sign between).
+        if (p < text_.size() && (text_[p] == 'e' || text_[p] == 'E')) {
+            size_t q = p + 1;
+            if (q < text_.size() && (text_[q] == '-' || text_[q] == '+')) ++q;
+            if (q < text_.size() && is_digit(peek(q))) {
+                while (q < text_.size() && is_digit(peek(q))) ++q;
+                if (q >= text_.size() || !is_word_char(peek(q))) p = q;  // not "3em" or "2e5x"
+            }
         }
         pos_ = p;
         emit(TokenKind::number, start, p, 0);
