@@ -244,7 +244,10 @@ void check_magnitude(const Reader& r, const std::vector<float>& v, int64_t width
 }
 
 int64_t scene_of(const Reader& r, const std::string& name, double v, int64_t S, hsize_t row) {
-    if (v != std::floor(v) || v < 0 || v >= static_cast<double>(S))
+    if (v != std::floor(v))  // NaN too
+        r.refuse(name, "row " + std::to_string(row) + ", column 0: scene " + std::to_string(v) +
+                           " is not an integer");
+    if (v < 0 || v >= static_cast<double>(S))
         r.refuse(name, "row " + std::to_string(row) + " names scene " + std::to_string(v) +
                            ", outside [0, " + std::to_string(S) + ")");
     return static_cast<int64_t>(v);

@@ -589,6 +589,8 @@ def distance_wrong_columns(d): d["constraints/distance"] = np.zeros((1, 3), "<f8
 @case
 def distance_scene_out_of_range(d): d["constraints/distance"][1, 0] = 7
 @case
+def distance_scene_fraction(d): d["constraints/distance"][1, 0] = 1.5
+@case
 def distance_index_fraction(d): d["constraints/distance"][0, 2] = 1.5
 @case
 def distance_index_out_of_range(d): d["constraints/distance"][0, 2] = 3
@@ -750,6 +752,8 @@ const std::vector<H5Case> kH5Cases = {
     {"names_invalid_utf8", {"scene 1, field '/scenes/names'", "UTF-8"}},
     {"distance_wrong_columns", {"field '/scenes/constraints/distance'", "4 columns"}},
     {"distance_scene_out_of_range", {"field '/scenes/constraints/distance'", "row 1"}},
+    {"distance_scene_fraction",
+     {"field '/scenes/constraints/distance'", "row 1, column 0: scene 1.5", "not an integer"}},
     {"distance_index_fraction", {"field '/scenes/constraints/distance'", "not an integer"}},
     {"distance_index_out_of_range", {"scene 0, field 'constraints.distance[0]'", "outside [0, 3)"}},
     {"distance_nan", {"field '/scenes/constraints/distance'", "non-finite value at row 1"}},
