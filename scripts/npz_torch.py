@@ -53,8 +53,11 @@ def from_torch(src, dst):
 
     try:
         state = torch.load(src, map_location="cpu", weights_only=True)
-    except TypeError:  # torch before 1.13 has no weights_only
-        state = torch.load(src, map_location="cpu")
+    except TypeError:
+        # torch before 1.13 has no weights_only: its load runs whatever code the file's pickle
+        # names, which a weight file from elsewhere must not be trusted with.
+        raise SystemExit(f"torch {torch.__version__} cannot load {src} without running the code "
+                         "a pickle may hold (weights_only needs torch 1.13 or later)")
     if hasattr(state, "state_dict"):
         state = state.state_dict()
     arrays = {}
