@@ -17,17 +17,10 @@ install_packages sanitize "${packages[@]}"
 build=${GASM_SANITIZE_DIR:-build-sanitize}
 # No MPI here: OpenMPI's own allocations at exit are reported as leaks by LeakSanitizer, which
 # would fail every mpirun test for a library's reason (those tests run in scripts/test.sh).
-cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGASM_SANITIZE=ON \
-  -DGASM_CUDA=OFF -DGASM_MPI=OFF >/dev/null
-set +e
-cmake --build "$build" -j "$(nproc)" | grep -v -E '^\[[0-9]+/[0-9]+\] '
-status=${PIPESTATUS[0]}
-set -e
-if [ "$status" -ne 0 ]; then
-  echo "sanitize: the build in $build failed (exit $status); the compiler's messages are above" >&2
-  exit 1
-fi
-test -x "$build/gasm_gpu"
+# setup.sh configures the folder with these flags (they come after its own) and builds it.
+GASM_BUILD_DIR="$build" \
+  GASM_CMAKE_ARGS="-DCMAKE_BUILD_TYPE=RelWithDebInfo -DGASM_SANITIZE=ON -DGASM_CUDA=OFF -DGASM_MPI=OFF" \
+  scripts/setup.sh
 
 # halt_on_error: UBSan stops at the first report instead of printing and going on. HDF5 1.10
 # leaks on some damaged files inside the library itself (tests/fuzz/lsan.supp).
