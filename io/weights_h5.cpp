@@ -93,28 +93,32 @@ void collect_objects(hid_t loc, const std::string& prefix, std::map<std::string,
         out[prefix] = {FileObject::too_deep, ""};
         return;
     }
-    H5G_info_t info{};
-    if (H5Gget_info(loc, &info) < 0) {
+    // The group's links in one pass (H5Lget_name_by_idx would rebuild the link table of a
+    // large group for every name, and HDF5 1.10.8 frees a damaged one wrongly).
+    struct Links {
+        std::vector<std::pair<std::string, H5L_info_t>> list;
+        size_t room;
+    } links{{}, kMaxEntries - std::min(walk.entries, kMaxEntries)};
+    auto gather = [](hid_t, const char* name, const H5L_info_t* info, void* data) -> herr_t {
+        auto* l = static_cast<Links*>(data);
+        if (l->list.size() >= l->room) return 1;  // stop: more than any weight file has
+        l->list.emplace_back(name, *info);
+        return 0;
+    };
+    hsize_t at = 0;
+    const herr_t walked = H5Literate(loc, H5_INDEX_NAME, H5_ITER_NATIVE, &at, gather, &links);
+    if (walked < 0) {
         out[prefix.empty() ? "/" : prefix] = {FileObject::unreadable, ""};
         return;
     }
-    for (hsize_t i = 0; i < info.nlinks; ++i) {
-        if (++walk.entries > kMaxEntries) {
-            out[prefix + "/..."] = {FileObject::too_deep, ""};
-            return;
-        }
-        char name[1024] = {};
-        if (H5Lget_name_by_idx(loc, ".", H5_INDEX_NAME, H5_ITER_INC, i, name, sizeof name,
-                               H5P_DEFAULT) < 0) {
-            out[prefix + "/#" + std::to_string(i)] = {FileObject::unreadable, ""};
-            continue;
-        }
-        const std::string full = prefix + "/" + name;
-        H5L_info_t linfo{};
-        if (H5Lget_info(loc, name, &linfo, H5P_DEFAULT) < 0) {
-            out[full] = {FileObject::unreadable, ""};
-            continue;
-        }
+    walk.entries += links.list.size();
+    if (walked > 0) {
+        out[prefix + "/..."] = {FileObject::too_deep, ""};
+        return;
+    }
+    for (const auto& [link_name, linfo] : links.list) {
+        const char* name = link_name.c_str();
+        const std::string full = prefix + "/" + link_name;
         if (linfo.type != H5L_TYPE_HARD) {
             h5::LinkInfo li;
             li.kind = linfo.type == H5L_TYPE_SOFT       ? h5::LinkKind::soft

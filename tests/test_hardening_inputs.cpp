@@ -908,6 +908,21 @@ constexpr bool kAddressSanitizer = false;
 
 // A batch file the HDF5 fuzz target found: HDF5 1.10.8 crashes (SIGSEGV) reading its names from
 // a damaged global heap. io/'s crash guard turns that into exit 4 with the file's name.
+// A weight file whose damaged dense link storage made HDF5 1.10.8 free memory it did not own
+// when its names were read one index at a time (found by scripts/fuzz.sh): the walk reads each
+// group's links in one iteration now, and the file is refused as damaged, under ASan too.
+TEST_F(HardeningInputs, WeightFileWithDamagedDenseLinksIsRefused) {
+    const std::string f = dir_->file("dense_links.h5");
+    fs::copy_file(std::string(GASM_SOURCE_DIR) +
+                      "/tests/fuzz/regressions/weights_hdf5_dense_links_invalid_free.h5",
+                  f);
+    const std::string before = sha256_file(f);
+    auto r = run_gasm({"weights", "verify", "--weights", f});
+    EXPECT_EQ(r.exit_code, 3) << r.err;
+    EXPECT_NE(r.err.find("weight file " + f + ": "), std::string::npos) << r.err;
+    EXPECT_EQ(sha256_file(f), before);
+}
+
 TEST_F(HardeningInputs, FileThatCrashesHdf5IsStillRefusedByName) {
     if (kAddressSanitizer)
         GTEST_SKIP() << "AddressSanitizer reports HDF5's memory error itself before any crash";
