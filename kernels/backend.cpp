@@ -68,7 +68,7 @@ CudaBackend::CudaBackend(const Weights& weights, int index, const BackendOptions
       index_(index),
       weights_(upload_weights(weights, stream_.get())),
       counts_(static_cast<size_t>(std::max<int64_t>(weights.config.max_iterations, 1))) {
-    GASM_CUDA_CHECK(cublasSetStream(blas_.get(), stream_.get()));
+    GASM_CUDA_CHECK(cublas().set_stream(blas_.get(), stream_.get()));
     ops::set_math_mode(blas_.get(), options.precision);
     for (int64_t k = 0; k < config_.max_iterations; ++k) done_.emplace_back();
     tile_ = ops::attention_tile_size(static_cast<int>(config_.head_dim()));

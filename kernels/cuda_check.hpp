@@ -10,6 +10,8 @@
 #include <cuda_runtime_api.h>
 #include <curand.h>
 
+#include "kernels/cublas_library.hpp"
+
 namespace gasm::cuda {
 
 // Throws RuntimeFailure("CUDA error: <text> in <expr> at <file>:<line>").
@@ -27,7 +29,7 @@ inline void check_status(cudaError_t status, const char* expr, const char* file,
 
 inline void check_status(cublasStatus_t status, const char* expr, const char* file, int line) {
     if (status != CUBLAS_STATUS_SUCCESS)
-        throw_cuda_failure("cuBLAS", cublasGetStatusString(status), expr, file, line);
+        throw_cuda_failure("cuBLAS", cublas().status_string(status), expr, file, line);
 }
 
 inline void check_status(curandStatus_t status, const char* expr, const char* file, int line) {

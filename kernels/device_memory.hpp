@@ -151,9 +151,9 @@ class Event {
 
 class CublasHandle {
   public:
-    CublasHandle() { GASM_CUDA_CHECK(cublasCreate(&handle_)); }
+    CublasHandle() { GASM_CUDA_CHECK(cublas().create(&handle_)); }
     ~CublasHandle() {
-        if (handle_) cublasDestroy(handle_);
+        if (handle_) cublas().destroy(handle_);
     }
     CublasHandle(const CublasHandle&) = delete;
     CublasHandle& operator=(const CublasHandle&) = delete;

@@ -6,6 +6,7 @@
 
 #include "host/errors.hpp"
 #include "host/params.hpp"
+#include "kernels/cublas_library.hpp"
 #include "kernels/cuda_api.hpp"
 
 namespace gasm {
@@ -26,6 +27,21 @@ TEST(CudaProbe, AnswersWithoutThrowing) {
         }
         EXPECT_GE(report.driver_version, report.runtime_version);
     }
+}
+
+// cuBLAS is loaded when the backend first needs it, not linked; the library and every function
+// the backend calls must be found (a wrong symbol name would only fail on a GPU machine). The
+// library loads without a driver, so this runs everywhere.
+TEST(CudaProbe, CublasIsLoadedWithEveryFunctionTheBackendCalls) {
+    const cuda::CublasLibrary* lib = nullptr;
+    ASSERT_NO_THROW(lib = &cuda::cublas());
+    EXPECT_NE(lib->create, nullptr);
+    EXPECT_NE(lib->destroy, nullptr);
+    EXPECT_NE(lib->set_stream, nullptr);
+    EXPECT_NE(lib->set_math_mode, nullptr);
+    EXPECT_NE(lib->sgemm, nullptr);
+    ASSERT_NE(lib->status_string, nullptr);
+    EXPECT_STRNE(lib->status_string(CUBLAS_STATUS_NOT_INITIALIZED), "");
 }
 
 TEST(CudaProbe, EntryPointsRefuseWithoutDevice) {
