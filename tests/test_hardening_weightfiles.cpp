@@ -13,9 +13,11 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "io/h5util.hpp"
 #include "tests/test_support.hpp"
 
 namespace gasm {
@@ -488,6 +490,39 @@ const std::vector<Expect> kCases = {
     {"legal_extra_attribute", 0, {}},
     {"legal_latest_libver", 0, {}},
 };
+
+// The fast read checks each chunk's stored Fletcher32 value itself; a value computed unlike
+// HDF5's would not fail a load (it falls back to HDF5's own read) but would make every load
+// slow. So: chunks HDF5 wrote with its filter, of every length around the 360-word blocks and
+// odd ones, against h5::fletcher32.
+TEST(Fletcher32, MatchesTheValueHdf5sFilterStores) {
+    std::mt19937 rng(5);
+    for (const hsize_t n : {1, 2, 3, 719, 720, 721, 722, 1441, 4096, 100001}) {
+        SCOPED_TRACE(n);
+        std::vector<unsigned char> data(n);
+        for (auto& byte : data) byte = static_cast<unsigned char>(rng());
+        if (n == 100001) std::fill(data.begin(), data.begin() + 50000, 0xff);  // largest sums
+        h5::Id file = h5::create_in_memory("fletcher32-" + std::to_string(n));
+        h5::Id space(H5Screate_simple(1, &n, nullptr));
+        h5::Id dcpl(H5Pcreate(H5P_DATASET_CREATE));
+        ASSERT_GE(H5Pset_chunk(dcpl.get(), 1, &n), 0);
+        ASSERT_GE(H5Pset_fletcher32(dcpl.get()), 0);
+        h5::Id ds(H5Dcreate2(file.get(), "d", H5T_NATIVE_UCHAR, space.get(), H5P_DEFAULT,
+                             dcpl.get(), H5P_DEFAULT));
+        ASSERT_GE(H5Dwrite(ds.get(), H5T_NATIVE_UCHAR, H5S_ALL, H5S_ALL, H5P_DEFAULT, data.data()),
+                  0);
+        const hsize_t origin = 0;
+        hsize_t stored = 0;
+        ASSERT_GE(H5Dget_chunk_storage_size(ds.get(), &origin, &stored), 0);
+        ASSERT_EQ(stored, n + 4);
+        std::vector<unsigned char> raw(stored);
+        uint32_t mask = 0;
+        ASSERT_GE(H5Dread_chunk(ds.get(), H5P_DEFAULT, &origin, &mask, raw.data()), 0);
+        const uint32_t kept = uint32_t{raw[n]} | uint32_t{raw[n + 1]} << 8 |
+                              uint32_t{raw[n + 2]} << 16 | uint32_t{raw[n + 3]} << 24;
+        EXPECT_EQ(h5::fletcher32(data.data(), n), kept);
+    }
+}
 
 class HardeningWeightFiles : public ::testing::Test {
   protected:
