@@ -25,8 +25,8 @@ void linear(cublasHandle_t handle, int rows, int out, int in, const float* x, in
                              " out=" + std::to_string(out) + " in=" + std::to_string(in) +
                              " ldx=" + std::to_string(ldx) + " ldy=" + std::to_string(ldy));
     const float one = 1.0f, zero = 0.0f;
-    GASM_CUDA_CHECK(cublas().sgemm(handle, CUBLAS_OP_T, CUBLAS_OP_N, out, rows, in, &one, w, in,
-                                   x, ldx, &zero, y, ldy));
+    GASM_CUDA_CHECK(cublas().sgemm(handle, CUBLAS_OP_T, CUBLAS_OP_N, out, rows, in, &one, w, in, x,
+                                   ldx, &zero, y, ldy));
 }
 
 }  // namespace gasm::cuda::ops
