@@ -1058,7 +1058,8 @@ TEST_F(HardeningInputs, NpzArchivesAreCheckedBeforeTheyAreUnpacked) {
 TEST_F(HardeningInputs, TextMeasurementsOverTheInputLimitAreRefused) {
     for (const std::string text :
          {"The robot is 99999999999999999999999999999999999999 km left of the table",
-          "The robot is 100000000000000000000000000000000 m left of the table"}) {
+          "The robot is 100000000000000000000000000000000 m left of the table",
+          "The robot is 3e40 m left of the table", "The robot is 1e308 km left of the table"}) {
         auto r = run_gasm(
             {"run", "--weights", weights_, "--text", text, "--output", dir_->file("o.json")});
         EXPECT_EQ(r.exit_code, 4) << text << ": " << r.err;

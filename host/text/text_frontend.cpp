@@ -9,11 +9,13 @@
 #include "host/text/text_frontend.hpp"
 
 #include <cerrno>
+#include <cmath>
 #include <cstring>
 #include <fstream>
 
 #include "host/errors.hpp"
 #include "host/philox.hpp"
+#include "host/scene.hpp"
 #include "host/text/analysis.hpp"
 #include "host/text/utf8.hpp"
 
@@ -116,6 +118,16 @@ gasm::Scene scene_from_text(std::string_view text, const TextOptions& options,
     scene.relations = relation_tensor(a);
     scene.relation_dim = kRelationDim;
     add_constraints(a, scene.distance, scene.angle);
+    // A measurement beyond what the model takes ("10^40 m" written out, "3e40 m") is the text's
+    // to fix: refused here, in the words a batch uses, never built into a scene.
+    for (size_t c = 0; c < scene.distance.size(); ++c)
+        if (!(scene.distance[c].target <= gasm::kMaxInputMagnitude))
+            throw InputError(where + ", field 'constraints.distance[" + std::to_string(c) +
+                             "]': target distance is larger than the input limit of 1e30");
+    for (size_t c = 0; c < scene.angle.size(); ++c)
+        if (!(std::fabs(scene.angle[c].theta) <= gasm::kMaxInputMagnitude))
+            throw InputError(where + ", field 'constraints.angle[" + std::to_string(c) +
+                             "]': angle is larger than the input limit of 1e30");
     scene.label = std::string(text);
     return scene;
 }
