@@ -77,7 +77,8 @@ class Pairing {
         auto pair = distance_pair(me);
         if (!pair) return;
         int i = entity(pair->first), j = entity(pair->second);
-        if (i < 0 || j < 0 || i == j || !std::isfinite(me.value) || me.value < 0) return;
+        // An overflowing value (infinite) stays: the front end refuses it with the input limit.
+        if (i < 0 || j < 0 || i == j || std::isnan(me.value) || me.value < 0) return;
         out.push_back({i, j, me.value});
     }
 

@@ -43,8 +43,8 @@ Groups split_groups(std::string_view s) {
     return g;
 }
 
-// The value of a number token in the language's notation, or nullopt for an impossible
-// grouping or a value too large to be finite.
+// The value of a number token in the language's notation (infinite when it overflows: the
+// front end refuses it as over the input limit), or nullopt for an impossible grouping.
 std::optional<double> parse_number(std::string_view s, Language lang) {
     char decimal = lang == Language::german ? ',' : '.';
     // An exponent ("1e-5", "2,5E3"; the tokenizer keeps it in the number) scales the rest.
@@ -70,9 +70,7 @@ std::optional<double> parse_number(std::string_view s, Language lang) {
         }
     }
     plain += exponent;
-    double v = std::strtod(plain.c_str(), nullptr);
-    if (!std::isfinite(v)) return std::nullopt;
-    return v;
+    return std::strtod(plain.c_str(), nullptr);
 }
 
 bool lower_is(const Analysis& a, size_t i, std::string_view w) {
