@@ -50,7 +50,6 @@ std::string device_request(const CommonOptions& o);
 
 BackendOptions backend_options(const CommonOptions& o);
 
-// Subcommand registration; each adds its options and its callback.
 // Whether two paths name one file: the same path once links and dots are resolved (the file
 // need not exist yet), or the same inode (a hard link).
 bool same_file(const std::string& a, const std::string& b);
@@ -61,6 +60,7 @@ bool same_file(const std::string& a, const std::string& b);
 void check_result_path(const std::string& flag, const std::string& path,
                        const std::string& weights);
 
+// Subcommand registration; each adds its options and its callback.
 void add_run(CLI::App& app);
 void add_weights(CLI::App& app);
 void add_info(CLI::App& app);

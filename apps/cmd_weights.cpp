@@ -111,9 +111,9 @@ void generate(WeightsArgs& a) {
                             " K=" + std::to_string(*f.max_iterations) + ", seed " +
                             (f.seed ? std::to_string(*f.seed) : std::string("none (imported)"))
                       : "is not a gasm weight file" + (f.error.empty() ? "" : " (" + f.error + ")");
-            throw WeightsError(
-                "weight file " + req.path + " " + held + "; this generate asks for " + asked +
-                ": add --force to replace it, or give the file's sizes " + "and seed");
+            throw WeightsError("weight file " + req.path + " " + held +
+                               "; this generate asks for " + asked +
+                               ": add --force to replace it, or give the file's sizes and seed");
         }
     }
     WeightsLock lock(req.path, WeightsLock::Mode::exclusive);
